@@ -1,0 +1,3 @@
+"""drift: audit how a repository's environment branches have drifted apart."""
+
+__version__ = "0.1.0"

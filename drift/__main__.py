@@ -1,0 +1,5 @@
+"""`python -m drift` is the `drift` command."""
+
+from drift.cli import entry
+
+entry()

@@ -1,0 +1,168 @@
+"""`drift audit`: from a repository path and settings to the report model."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from drift.changes import Grouping, group_changes
+from drift.config import Settings
+from drift.environments import Chain, resolve_chain
+from drift.errors import DriftError
+from drift.findings import AuditContext, compute_findings
+from drift.git import GitRepository
+from drift.history import History, read_history
+from drift.progress import NullProgress, ProgressSink
+from drift.report import Report, referenced_commits
+from drift.timefmt import iso
+
+
+def open_repository(path: Path, settings: Settings) -> GitRepository:
+    """Open the repository and refuse states no audit can be right about."""
+    repo = GitRepository.open(path)
+    if repo.is_empty:
+        raise DriftError(f"{path}: the repository is empty (no branches with commits)")
+    if repo.is_shallow and not settings.allow_shallow:
+        raise DriftError(
+            f"{path}: shallow clone; its history is cut, so drift would under-count. "
+            "Run `git fetch --unshallow`, or pass --allow-shallow to get a report marked partial"
+        )
+    return repo
+
+
+def run_audit(
+    path: Path,
+    settings: Settings,
+    *,
+    now: int | None = None,
+    progress: ProgressSink | None = None,
+    timings: dict[str, float] | None = None,
+) -> Report:
+    """Audit the repository at `path`; `now` pins generated_at for reproducible output."""
+    sink = progress or NullProgress()
+    clock = _Stopwatch(timings)
+    repo = open_repository(path, settings)
+    chain = resolve_chain(repo, settings)
+    generated_at = iso(now if now is not None else int(time.time()))
+    if len(chain.envs) < 2:
+        return _report(repo, chain, settings, generated_at, None, None, None, [])
+    sink.phase("Walking history")
+    history = read_history(repo, chain.envs, sink.advance)
+    clock.lap("walk")
+    outside = sum(1 for c in history.order if history.outside_base(c))
+    sink.phase("Grouping changes", outside)
+    grouping = group_changes(history, settings, sink.advance)
+    clock.lap("changes")
+    as_of = settings.as_of or max(repo.commit(env.commit).commit_time for env in chain.envs)
+    findings = compute_findings(AuditContext(history, grouping, settings, as_of))
+    clock.lap("findings")
+    return _report(repo, chain, settings, generated_at, history, grouping, as_of, findings)
+
+
+class _Stopwatch:
+    def __init__(self, sink: dict[str, float] | None) -> None:
+        self.sink, self.last = sink, time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.sink is not None:
+            self.sink[name] = now - self.last
+        self.last = now
+
+
+def _report(
+    repo: GitRepository,
+    chain: Chain,
+    settings: Settings,
+    generated_at: str,
+    history: History | None,
+    grouping: Grouping | None,
+    as_of: int | None,
+    findings: list[Any],
+) -> Report:
+    notes = list(chain.notes)
+    if repo.is_shallow:
+        notes.append("shallow clone: history is cut, counts may be too low (report is partial)")
+    if len(chain.envs) < 2:
+        notes.append("only one environment found: nothing to compare")
+    environments = [
+        {
+            "name": env.name,
+            "ref": env.ref,
+            "commit": env.commit,
+            "commit_time": iso(repo.commit(env.commit).commit_time),
+            "reason": env.reason,
+        }
+        for env in chain.envs
+    ]
+    commit_ids = referenced_commits(findings) | {env.commit for env in chain.envs}
+    stats: dict[str, Any] = {}
+    changes: list[dict[str, Any]] = []
+    if history is not None and grouping is not None:
+        for commit_id, named in grouping.dangling:
+            notes.append(f"{commit_id[:12]} names {named} in a cherry-pick trailer; no such commit here")
+        stats = {
+            "commits_walked": len(history.order),
+            "commits_outside_base": sum(1 for c in history.order if history.outside_base(c)),
+            "merge_bases": history.bases,
+            "changes": len(grouping.changes),
+            "ignored_commits": len(grouping.ignored),
+            "empty_commits": len(grouping.empty),
+        }
+        changes = [
+            {"id": c.id, "commits": list(c.commits), "is_revert": c.is_revert}
+            for c in grouping.changes
+            if len(c.commits) > 1
+        ]
+        commit_ids |= {c for change in changes for c in change["commits"]}
+    return Report(
+        generated_at=generated_at,
+        repository=_repository(repo),
+        settings=_settings(settings, chain, as_of),
+        environments=environments,
+        findings=findings,
+        commits={cid: _describe(repo, cid) for cid in sorted(commit_ids)},
+        changes=changes,
+        notes=notes,
+        stats=stats,
+    )
+
+
+def _repository(repo: GitRepository) -> dict[str, Any]:
+    return {
+        "path": str(repo.path),
+        "remote_url": repo.remote_url("origin"),
+        "bare": repo.is_bare,
+        "shallow": repo.is_shallow,
+        "partial": repo.is_shallow,
+    }
+
+
+def _settings(settings: Settings, chain: Chain, as_of: int | None) -> dict[str, Any]:
+    return {
+        "environments": [env.name for env in chain.envs],
+        "detected": chain.detected,
+        "remote": settings.remote,
+        "match": list(settings.match),
+        "since": iso(settings.since) if settings.since is not None else None,
+        "as_of": iso(as_of) if as_of is not None else None,
+        "ignore": {
+            "authors": list(settings.ignore.authors),
+            "messages": list(settings.ignore.messages),
+            "paths": list(settings.ignore.paths),
+        },
+        "config_file": settings.config_file,
+    }
+
+
+def _describe(repo: GitRepository, commit_id: str) -> dict[str, Any]:
+    info = repo.commit(commit_id)
+    return {
+        "subject": info.subject,
+        "author": info.author_name,
+        "author_email": info.author_email,
+        "author_time": iso(info.author_time),
+        "commit_time": iso(info.commit_time),
+        "parents": list(info.parents),
+    }

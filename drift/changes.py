@@ -1,0 +1,231 @@
+"""Group commits into changes: one logical edit that may exist as several commits.
+
+Methods, strongest first: the same commit (trivially), cherry-pick trailers, equal patch
+ids. Reverts are found here too because they decide grouping: a revert is never grouped
+with a non-revert, so a revert of a revert stays a revert (see docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from drift.config import Settings
+from drift.history import History
+from drift.trailers import cherry_picked_from, reverts
+
+
+@dataclass(frozen=True, slots=True)
+class CopyLink:
+    """`copy` is a cherry-pick of `original`, recognised by `method`."""
+
+    original: str
+    copy: str
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class RevertLink:
+    """`revert` undoes `reverted` (None when the named commit is not in the repository)."""
+
+    revert: str
+    reverted: str | None
+    method: str
+    named: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """A set of commits carrying one logical edit; `id` is its first-introduced commit."""
+
+    id: str
+    commits: tuple[str, ...]
+    is_revert: bool
+
+
+@dataclass
+class Grouping:
+    """All changes outside the common base, and the links that built them."""
+
+    changes: list[Change]
+    change_of: dict[str, Change]
+    copies: list[CopyLink]
+    reverts: list[RevertLink]
+    dangling: list[tuple[str, str]] = field(default_factory=list)
+    """(commit, id its trailer names) for trailers naming commits the repository lacks."""
+    ignored: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, item: str) -> str:
+        self.parent.setdefault(item, item)
+        while self.parent[item] != item:
+            self.parent[item] = self.parent[self.parent[item]]
+            item = self.parent[item]
+        return item
+
+    def union(self, a: str, b: str) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+    def groups(self) -> list[list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for item in self.parent:
+            out[self.find(item)].append(item)
+        return list(out.values())
+
+
+def intro_order(history: History) -> Callable[[str], tuple[int, int, int, str]]:
+    """Sort key: first introduced anywhere, then most upstream, then older, then id."""
+
+    def key(commit_id: str) -> tuple[int, int, int, str]:
+        commit_time = history.repo.commit(commit_id).commit_time
+        first = history.first_introduction(commit_id)
+        if first is None:  # in the common base, or on no environment: by its own time
+            return (commit_time, -1, commit_time, commit_id)
+        return (first[0], first[1], commit_time, commit_id)
+
+    return key
+
+
+def is_ignored(history: History, commit_id: str, settings: Settings) -> bool:
+    """Whether config's ignore rules or `since` leave this commit out of grouping."""
+    info = history.commits[commit_id]
+    if settings.since is not None and info.commit_time < settings.since:
+        return True
+    rules = settings.ignore
+    if any(
+        fnmatch.fnmatchcase(info.author_name, p) or fnmatch.fnmatchcase(info.author_email, p)
+        for p in rules.authors
+    ):
+        return True
+    if any(re.search(p, info.message) for p in rules.messages):
+        return True
+    if rules.paths:
+        paths = [c.path.decode("utf-8", "replace") for c in history.repo.file_changes(commit_id)]
+        return bool(paths) and all(any(fnmatch.fnmatch(p, g) for g in rules.paths) for p in paths)
+    return False
+
+
+def group_changes(history: History, settings: Settings, tick: Callable[[], None] | None = None) -> Grouping:
+    """Changes from every non-merge, non-empty, non-ignored commit outside the common base."""
+    repo = history.repo
+    candidates: list[str] = []
+    ignored: list[str] = []
+    empty: list[str] = []
+    for commit_id in sorted(c for c in history.order if history.outside_base(c)):
+        if history.commits[commit_id].is_merge:
+            continue
+        if tick is not None:
+            tick()
+        if is_ignored(history, commit_id, settings):
+            ignored.append(commit_id)
+        elif not repo.file_changes(commit_id):
+            empty.append(commit_id)
+        else:
+            candidates.append(commit_id)
+    revert_links = find_reverts(history, candidates)
+    revert_set = {link.revert for link in revert_links}
+    uf = _UnionFind()
+    for commit_id in candidates:
+        uf.find(commit_id)
+    copies: list[CopyLink] = []
+    dangling: list[tuple[str, str]] = []
+    if "trailer" in settings.match:
+        copies, dangling = _trailer_links(history, candidates, uf)
+    if "patch-id" in settings.match:
+        copies += _patch_id_links(history, candidates, revert_set, uf, copies)
+    key = intro_order(history)
+    changes: list[Change] = []
+    change_of: dict[str, Change] = {}
+    for members in uf.groups():
+        ordered = tuple(sorted(members, key=key))
+        in_scope = [m for m in ordered if m in revert_set or m in candidates]
+        change = Change(ordered[0], ordered, all(m in revert_set for m in in_scope))
+        changes.append(change)
+        change_of.update(dict.fromkeys(ordered, change))
+    changes.sort(key=lambda c: key(c.id))
+    copies.sort(key=lambda link: (key(link.copy), link.original))
+    return Grouping(changes, change_of, copies, revert_links, dangling, ignored, empty)
+
+
+def _trailer_links(history: History, candidates: list[str], uf: _UnionFind) -> tuple[list[CopyLink], list[tuple[str, str]]]:
+    copies: list[CopyLink] = []
+    dangling: list[tuple[str, str]] = []
+    for commit_id in candidates:
+        for named in cherry_picked_from(history.commits[commit_id].message):
+            original = history.repo.expand_id(named)
+            if original is None:
+                dangling.append((commit_id, named))
+            elif original != commit_id:
+                copies.append(CopyLink(original, commit_id, "trailer"))
+                uf.union(commit_id, original)
+    return copies, dangling
+
+
+def _patch_id_links(
+    history: History, candidates: list[str], revert_set: set[str], uf: _UnionFind, trailer: list[CopyLink]
+) -> list[CopyLink]:
+    by_id: dict[tuple[str, bool], list[str]] = defaultdict(list)
+    for commit_id in candidates:
+        pid = history.repo.patch_id(commit_id)
+        if pid is not None:
+            by_id[(pid, commit_id in revert_set)].append(commit_id)
+    picked_by_trailer = {link.copy for link in trailer}
+    key = intro_order(history)
+    links: list[CopyLink] = []
+    for members in by_id.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=key)
+        original = members[0]
+        for copy in members[1:]:
+            uf.union(copy, original)
+            if copy not in picked_by_trailer:
+                links.append(CopyLink(original, copy, "patch-id"))
+    return links
+
+
+def find_reverts(history: History, candidates: Iterable[str]) -> list[RevertLink]:
+    """Reverts by message, then (for the rest) by a diff inverse to an earlier commit's."""
+    repo = history.repo
+    links: list[RevertLink] = []
+    by_paths: dict[frozenset[bytes], list[str]] = defaultdict(list)
+    plain: list[str] = []
+    for commit_id in candidates:
+        named = reverts(history.commits[commit_id].message)
+        if named is not None:
+            links.append(RevertLink(commit_id, repo.expand_id(named), "message", named))
+        else:
+            plain.append(commit_id)
+        by_paths[frozenset(c.path for c in repo.file_changes(commit_id))].append(commit_id)
+    for commit_id in plain:
+        reverted = _inverse_match(history, commit_id, by_paths)
+        if reverted is not None:
+            links.append(RevertLink(commit_id, reverted, "inverse-patch"))
+    return sorted(links, key=lambda link: link.revert)
+
+
+def _inverse_match(history: History, commit_id: str, by_paths: dict[frozenset[bytes], list[str]]) -> str | None:
+    repo = history.repo
+    info = history.commits[commit_id]
+    paths = frozenset(c.path for c in repo.file_changes(commit_id))
+    earlier = [
+        o for o in by_paths[paths]
+        if o != commit_id and history.commits[o].commit_time <= info.commit_time
+    ]
+    if not earlier:
+        return None
+    inverse = repo.inverse_patch_id(commit_id)
+    matches = [o for o in earlier if repo.patch_id(o) == inverse]
+    if not matches:
+        return None
+    ancestors = [o for o in matches if repo.is_ancestor(o, commit_id)]
+    pool = ancestors or matches
+    return max(pool, key=lambda o: (history.commits[o].commit_time, o))

@@ -1,0 +1,155 @@
+"""The `drift` command: argument parsing, exit codes, and where output goes.
+
+Exit codes: 0 done, 1 a gate tripped (reserved for --fail-on), 2 usage or input error,
+3 unexpected error, 130 interrupted. Expected errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+from rich.console import Console
+
+from drift import __version__
+from drift.audit import run_audit
+from drift.config import Settings, load_settings, parse_envs, parse_match, parse_time
+from drift.errors import EXIT_CRASH, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, DriftError
+from drift.progress import NullProgress, ProgressSink, RichProgress
+from drift.render.json_report import render_json
+from drift.render.output import write_output
+from drift.render.terminal import render_terminal
+
+EPILOG = """exit codes: 0 done, 1 a gate tripped, 2 usage or input error, 3 unexpected error,
+130 interrupted (Ctrl-C)"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise DriftError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = _Parser(prog="drift", description="Audit environment-branch drift in a git repository.",
+                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"drift {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    audit = sub.add_parser("audit", help="audit a repository", epilog=EPILOG)
+    audit.add_argument("path", nargs="?", default=".", help="repository to audit (default: .)")
+    _audit_options(audit)
+    demo = sub.add_parser("demo", help="build the demo repository in a temp dir and audit it", epilog=EPILOG)
+    demo.add_argument("--out", default="drift-demo", help="folder for the reports (default: drift-demo)")
+    demo.add_argument("--keep", metavar="DIR", help="build the demo repository in DIR and keep it")
+    demo.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    demo.add_argument("--debug", action="store_true", help="phase timings; tracebacks on crashes")
+    return parser
+
+
+def _audit_options(audit: argparse.ArgumentParser) -> None:
+    audit.add_argument("--envs", help="environment chain, most upstream first: dev,test,staging,prod "
+                       "(NAME=REF to read another ref)")
+    audit.add_argument("--config", type=Path, help="config file (default: .drift.toml or pyproject.toml)")
+    audit.add_argument("--remote", help="remote whose tracking branches to prefer (default: origin)")
+    audit.add_argument("--match", help="change-matching methods: trailer,patch-id (default: both)")
+    audit.add_argument("--since", help="leave commits older than this date out of change grouping")
+    audit.add_argument("--as-of", help="measure ages at this time (default: newest environment tip; 'now')")
+    audit.add_argument("--allow-shallow", action="store_true", default=None,
+                       help="audit a shallow clone anyway (the report is marked partial)")
+    audit.add_argument("--json", metavar="FILE", help="write the JSON report to FILE ('-' for stdout)")
+    audit.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    audit.add_argument("--debug", action="store_true", help="phase timings; tracebacks on crashes")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(Path.cwd(), args.config)
+    return settings.with_args(
+        envs=parse_envs(args.envs) if args.envs is not None else None,
+        remote=args.remote,
+        match=parse_match(args.match) if args.match else None,
+        since=parse_time(args.since, "--since") if args.since else None,
+        as_of=parse_time(args.as_of, "--as-of") if args.as_of else None,
+        allow_shallow=args.allow_shallow,
+    )
+
+
+def _console(color: str) -> Console:
+    if color == "never" or (color == "auto" and os.environ.get("NO_COLOR")):
+        return Console(no_color=True, highlight=False, soft_wrap=False)
+    return Console(force_terminal=True if color == "always" else None, highlight=False)
+
+
+def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
+    settings = _settings(args)
+    timings: dict[str, float] = {}
+    json_to_stdout = args.json == "-"
+    with ExitStack() as stack:
+        progress: ProgressSink = NullProgress()
+        if sys.stderr.isatty() and not json_to_stdout:
+            progress = stack.enter_context(RichProgress(sys.stderr))
+        report = run_audit(path, settings, progress=progress, timings=timings)
+    data = report.to_dict()
+    if args.json:
+        write_output(args.json, render_json(data))
+    if not json_to_stdout:
+        render_terminal(data, console)
+        if args.json:
+            console.print(f"JSON report written to {args.json}")
+    if args.debug:
+        for phase, seconds in timings.items():
+            print(f"drift: {phase}: {seconds:.3f} s", file=sys.stderr)
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace, console: Console) -> int:
+    from drift_fixtures.demo import build_demo
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        root = Path(args.keep) if args.keep else Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        console.print(f"Building the demo repository (acme-shop) in {root} ...")
+        scenario = build_demo(root)
+        args.json = str(out / "report.json")
+        args.envs = args.config = args.remote = args.match = args.since = args.as_of = None
+        args.allow_shallow = None
+        return _audit(args, scenario.path, console)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run drift; return the exit code."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = build_parser().parse_args(argv)
+        console = _console(args.color)
+        if args.command == "demo":
+            return _demo(args, console)
+        return _audit(args, Path(args.path), console)
+    except DriftError as exc:
+        print(f"drift: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("drift: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a crash: one line, the traceback only when asked
+        if debug:
+            traceback.print_exc()
+        print(f"drift: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
+              file=sys.stderr)
+        return EXIT_CRASH
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    raise SystemExit(main())
+
+
+__all__ = ["EXIT_USAGE", "build_parser", "entry", "main"]

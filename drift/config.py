@@ -1,0 +1,215 @@
+"""Settings: defaults, then a config file, then command-line arguments.
+
+Config lives in `.drift.toml` (top-level keys), in `[tool.drift]` of `pyproject.toml`, or in
+the file named by `--config`. A broken file is reported with its path and the offending key,
+never with a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from drift.errors import DriftError
+
+MATCH_METHODS = ("trailer", "patch-id")
+_KEYS = {"environments", "remote", "match", "since", "ignore"}
+_IGNORE_KEYS = {"authors", "messages", "paths"}
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """One configured environment: a display name and the ref to read (None: by name)."""
+
+    name: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class IgnoreRules:
+    """Commits drift leaves out of change grouping (still counted in ahead/behind)."""
+
+    authors: tuple[str, ...] = ()
+    """Glob patterns matched against the author name and the author email."""
+    messages: tuple[str, ...] = ()
+    """Regular expressions searched in the whole commit message."""
+    paths: tuple[str, ...] = ()
+    """Glob patterns; a commit is ignored when every path it changes matches one."""
+
+    def __bool__(self) -> bool:
+        return bool(self.authors or self.messages or self.paths)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes one audit; recorded in the report's `settings`."""
+
+    envs: tuple[EnvSpec, ...] | None = None
+    remote: str | None = None
+    match: tuple[str, ...] = MATCH_METHODS
+    ignore: IgnoreRules = field(default_factory=IgnoreRules)
+    since: int | None = None
+    as_of: int | None = None
+    allow_shallow: bool = False
+    config_file: str | None = None
+
+    def with_args(self, **overrides: Any) -> Settings:
+        """These settings with command-line values (None means: not given) on top."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def parse_envs(text: str) -> tuple[EnvSpec, ...]:
+    """`dev,test,prod` or `dev=refs/heads/develop,prod` from the command line."""
+    specs = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        name, _, ref = item.partition("=")
+        specs.append(EnvSpec(name.strip(), ref.strip() or None))
+    return tuple(specs)
+
+
+def parse_match(text: str, origin: str = "--match") -> tuple[str, ...]:
+    """`trailer,patch-id` -> a validated tuple of match methods."""
+    methods = tuple(m.strip() for m in text.split(",") if m.strip())
+    unknown = [m for m in methods if m not in MATCH_METHODS]
+    if unknown or not methods:
+        raise DriftError(
+            f"{origin}: unknown match method {', '.join(unknown) or '(none)'}; "
+            f"choose from {', '.join(MATCH_METHODS)}"
+        )
+    return methods
+
+
+def parse_time(text: str, origin: str) -> int:
+    """A date or ISO 8601 time (UTC unless it says otherwise) as epoch seconds."""
+    if text == "now":
+        return int(datetime.now(UTC).timestamp())
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            moment = datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+        else:
+            moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise DriftError(f"{origin}: {text!r} is not a date (YYYY-MM-DD) or ISO 8601 time") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def find_config(cwd: Path, explicit: Path | None) -> tuple[Path, dict[str, Any]] | None:
+    """The config file in force and its drift table, or None when there is none."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise DriftError(f"--config {explicit}: no such file")
+        return explicit, _table(explicit)
+    dotfile = cwd / ".drift.toml"
+    if dotfile.is_file():
+        return dotfile, _table(dotfile)
+    pyproject = cwd / "pyproject.toml"
+    if pyproject.is_file():
+        table = _read(pyproject).get("tool", {}).get("drift")
+        if isinstance(table, dict):
+            return pyproject, table
+    return None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DriftError(f"{path}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise DriftError(f"{path}: cannot be read: {exc.strerror}") from exc
+
+
+def _table(path: Path) -> dict[str, Any]:
+    data = _read(path)
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("drift", {})
+        return table if isinstance(table, dict) else {}
+    return data
+
+
+def load_settings(cwd: Path, explicit: Path | None) -> Settings:
+    """Defaults overlaid with the config file in force (if any)."""
+    found = find_config(cwd, explicit)
+    if found is None:
+        return Settings()
+    path, table = found
+    return settings_from_table(table, str(path))
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise DriftError(f"{where}: expected a string or a list of strings")
+
+
+def _env_specs(value: Any, where: str) -> tuple[EnvSpec, ...]:
+    if not isinstance(value, list):
+        raise DriftError(f"{where}: expected a list of names or {{name, ref}} tables")
+    specs = []
+    for i, item in enumerate(value):
+        if isinstance(item, str):
+            specs.append(EnvSpec(item))
+        elif isinstance(item, dict) and isinstance(item.get("name"), str):
+            extra = set(item) - {"name", "ref"}
+            ref = item.get("ref")
+            if extra or (ref is not None and not isinstance(ref, str)):
+                raise DriftError(f"{where}[{i}]: only 'name' and 'ref' (strings) are allowed")
+            specs.append(EnvSpec(item["name"], ref))
+        else:
+            raise DriftError(f"{where}[{i}]: expected a name or a table with 'name'")
+    return tuple(specs)
+
+
+def settings_from_table(table: dict[str, Any], origin: str) -> Settings:
+    """Validate a config table; every error names the file and the key."""
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise DriftError(f"{origin}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_KEYS))})")
+    settings = Settings(config_file=origin)
+    if "environments" in table:
+        settings = replace(settings, envs=_env_specs(table["environments"], f"{origin}: environments"))
+    if "remote" in table:
+        if not isinstance(table["remote"], str):
+            raise DriftError(f"{origin}: remote: expected a string")
+        settings = replace(settings, remote=table["remote"])
+    if "match" in table:
+        methods = _strings(table["match"], f"{origin}: match")
+        settings = replace(settings, match=parse_match(",".join(methods), f"{origin}: match"))
+    if "since" in table:
+        since = table["since"]
+        text = since.isoformat() if isinstance(since, date | datetime) else since
+        if not isinstance(text, str):
+            raise DriftError(f"{origin}: since: expected a date")
+        settings = replace(settings, since=parse_time(text, f"{origin}: since"))
+    if "ignore" in table:
+        settings = replace(settings, ignore=_ignore(table["ignore"], f"{origin}: ignore"))
+    return settings
+
+
+def _ignore(value: Any, where: str) -> IgnoreRules:
+    if not isinstance(value, dict):
+        raise DriftError(f"{where}: expected a table with authors, messages, paths")
+    unknown = sorted(set(value) - _IGNORE_KEYS)
+    if unknown:
+        raise DriftError(f"{where}: unknown key {unknown[0]!r}")
+    messages = _strings(value.get("messages", []), f"{where}.messages")
+    for pattern in messages:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise DriftError(f"{where}.messages: {pattern!r} is not a valid regex: {exc}") from exc
+    return IgnoreRules(
+        authors=_strings(value.get("authors", []), f"{where}.authors"),
+        messages=messages,
+        paths=_strings(value.get("paths", []), f"{where}.paths"),
+    )

@@ -1,0 +1,47 @@
+"""What every finding module reads: the history, the changes, the settings, the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drift.changes import Change, Grouping
+from drift.config import Settings
+from drift.history import History
+
+DAY = 86400
+
+
+@dataclass
+class AuditContext:
+    """The analysed repository, shared read-only by the finding modules."""
+
+    history: History
+    grouping: Grouping
+    settings: Settings
+    as_of: int
+
+    @property
+    def names(self) -> list[str]:
+        """Environment names in chain order."""
+        return [env.name for env in self.history.envs]
+
+    def present(self, change: Change, env: int) -> bool:
+        """A change is present when any of its commits is reachable from the env's tip."""
+        return any(self.history.present(c, env) for c in change.commits)
+
+    def first_into(self, change: Change, env: int) -> tuple[str, int] | None:
+        """The change's commit introduced first into `env`, and when."""
+        intro = self.history.intro[env]
+        found = [
+            (intro[c].time, self.history.repo.commit(c).commit_time, c)
+            for c in change.commits
+            if c in intro
+        ]
+        if not found:
+            return None
+        when, _, commit_id = min(found)
+        return commit_id, when
+
+    def age_days(self, since: int) -> int:
+        """Whole days from `since` to the audit's `as_of` time (never negative)."""
+        return max(0, (self.as_of - since) // DAY)

@@ -1,0 +1,54 @@
+"""`cherry_pick` and `revert`: commits that copy or undo other commits."""
+
+from __future__ import annotations
+
+from drift.findings.context import AuditContext
+from drift.findings.model import Finding
+
+
+def _env_of(ctx: AuditContext, commit_id: str) -> tuple[str | None, str | None]:
+    """The environment a commit was introduced into first, with a note when that is a guess."""
+    history = ctx.history
+    first = history.first_introduction(commit_id)
+    if first is not None:
+        return ctx.names[first[1]], None
+    envs = history.envs_of(commit_id)
+    if envs:
+        return ctx.names[envs[0]], f"{commit_id[:12]} is in the common base of all environments"
+    return None, f"{commit_id[:12]} is on no environment branch"
+
+
+def cherry_picks(ctx: AuditContext) -> list[Finding]:
+    """One finding per (original, copy) pair found by trailer or patch id."""
+    repo = ctx.history.repo
+    findings: list[Finding] = []
+    for link in ctx.grouping.copies:
+        original_env, note_o = _env_of(ctx, link.original)
+        copy_env, note_c = _env_of(ctx, link.copy)
+        differs = link.method == "trailer" and repo.patch_id(link.original) != repo.patch_id(link.copy)
+        fields = {
+            "original": link.original,
+            "copy": link.copy,
+            "original_env": original_env,
+            "copy_env": copy_env,
+            "method": link.method,
+            "score": 1.0,
+            "patch_differs": differs,
+            "change": ctx.grouping.change_of[link.copy].id,
+        }
+        note = "; ".join(n for n in (note_o, note_c) if n) or None
+        findings.append(Finding("cherry_pick", fields, note))
+    return findings
+
+
+def revert_findings(ctx: AuditContext) -> list[Finding]:
+    """One finding per reverting commit outside the common base."""
+    findings: list[Finding] = []
+    for link in ctx.grouping.reverts:
+        env, _ = _env_of(ctx, link.revert)
+        note = None
+        if link.reverted is None:
+            note = f"the message names {link.named}, which is not in this repository"
+        fields = {"revert": link.revert, "reverted": link.reverted, "method": link.method, "env": env}
+        findings.append(Finding("revert", fields, note))
+    return findings

@@ -1,0 +1,93 @@
+"""Patch ids exactly as `git cherry` computes them internally (diff.c: diff_get_patch_id).
+
+Per file: sha1 over the whitespace-free header ("diff--gita/PATHb/PATH", mode lines), then
+for binary files both full blob ids, else "---a/PATH+++b/PATH" and every hunk line with
+whitespace removed (hunk headers and "\\ No newline" markers skipped). The per-file digests
+are added as 160-bit little-endian integers, so file order does not matter ("stable").
+git diffs with xpp.flags = 0 and 3 context lines: no indent heuristic, no rename detection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pygit2
+
+from drift.git.treediff import GITLINK_MODE, FileChange
+
+_WHITESPACE = b" \t\n\r"  # git's isspace(): \v and \f are not space in git's ctype table
+_BINARY_SNIFF = 8000  # git's FIRST_FEW_BYTES in buffer_is_binary()
+_ZERO_HEX = b"0" * 40
+_MOD = 1 << 160
+
+
+class MissingObjectError(Exception):
+    """A blob or tree the diff needs is not in the object store."""
+
+    def __init__(self, object_id: str) -> None:
+        super().__init__(object_id)
+        self.object_id = object_id
+
+
+def _content(repo: Any, object_id: str | None, mode: int) -> bytes:
+    if object_id is None:
+        return b""
+    if mode == GITLINK_MODE:
+        return f"Subproject commit {object_id}\n".encode()
+    try:
+        data: bytes = repo[object_id].data
+    except (KeyError, ValueError) as exc:
+        raise MissingObjectError(object_id) from exc
+    return data
+
+
+def _is_binary(data: bytes) -> bool:
+    return b"\0" in data[:_BINARY_SNIFF]
+
+
+def _hunk_lines(old: bytes, new: bytes) -> bytes:
+    """The hunk body lines of a 3-context-line diff, as git's xdiff emits them."""
+    patch = pygit2.Patch.create_from(
+        old, new, flag=pygit2.enums.DiffOption.FORCE_TEXT, context_lines=3
+    )
+    text: bytes = patch.data
+    start = text.find(b"\n@@")
+    if start < 0:
+        return b""
+    kept = [
+        line
+        for line in text[start + 1 :].split(b"\n")
+        if line and not line.startswith((b"@@", b"\\"))
+    ]
+    return b"".join(kept)
+
+
+def file_patch_id(repo: Any, change: FileChange) -> int:
+    """One file's contribution to the patch id, as an integer to be summed."""
+    path = change.path.translate(None, _WHITESPACE)
+    sha = hashlib.sha1(b"diff--gita/" + path + b"b/" + path)
+    if change.old_mode == 0:
+        sha.update(b"newfilemode%06o" % change.new_mode)
+    elif change.new_mode == 0:
+        sha.update(b"deletedfilemode%06o" % change.old_mode)
+    elif change.old_mode != change.new_mode:
+        sha.update(b"oldmode%06o" % change.old_mode + b"newmode%06o" % change.new_mode)
+    old = _content(repo, change.old_id, change.old_mode)
+    new = _content(repo, change.new_id, change.new_mode)
+    if _is_binary(old) or _is_binary(new):
+        sha.update(change.old_id.encode() if change.old_id else _ZERO_HEX)
+        sha.update(change.new_id.encode() if change.new_id else _ZERO_HEX)
+    else:
+        sha.update(b"---/dev/null" if change.old_mode == 0 else b"---a/" + path)
+        sha.update(b"+++/dev/null" if change.new_mode == 0 else b"+++b/" + path)
+        sha.update(_hunk_lines(old, new).translate(None, _WHITESPACE))
+    return int.from_bytes(sha.digest(), "little")
+
+
+def patch_id(repo: Any, changes: list[FileChange]) -> str | None:
+    """The stable patch id of a list of file changes; None when there is no change."""
+    if not changes:
+        return None
+    total = sum(file_patch_id(repo, change) for change in changes) % _MOD
+    return total.to_bytes(20, "little").hex()

@@ -1,0 +1,247 @@
+"""Read-only access to one repository through pygit2.
+
+This class opens objects and refs and never writes: no refs, no index, no objects, no
+config. pygit2 errors become `DriftError`s that name what the user has to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pygit2
+
+from drift.commits import CommitInfo, clip_message
+from drift.errors import DriftError
+from drift.git.patchid import MissingObjectError, patch_id
+from drift.git.treediff import FileChange, diff_trees
+
+__all__ = ["FileChange", "GitRepository", "RefInfo"]
+
+_REF_NAMESPACES = ("refs/heads/", "refs/remotes/", "refs/tags/")
+
+
+@dataclass(frozen=True, slots=True)
+class RefInfo:
+    """A branch, remote-tracking branch or tag and the commit it points to."""
+
+    name: str
+    commit: str
+
+    @property
+    def short(self) -> str:
+        """`dev` for refs/heads/dev, `origin/dev` for refs/remotes/origin/dev."""
+        for prefix in _REF_NAMESPACES:
+            if self.name.startswith(prefix):
+                return self.name[len(prefix) :]
+        return self.name
+
+
+def _decode(raw: bytes, encoding: str | None) -> str:
+    try:
+        return raw.decode(encoding or "utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return raw.decode("utf-8", errors="replace")
+
+
+class GitRepository:
+    """A repository opened for reading."""
+
+    def __init__(self, repo: Any, path: Path) -> None:
+        self._repo = repo
+        self.path = path
+        self._commits: dict[str, CommitInfo] = {}
+        self._changes: dict[str, list[FileChange]] = {}
+        self._patch_ids: dict[str, str | None] = {}
+
+    @classmethod
+    def open(cls, path: Path) -> GitRepository:
+        """Open the repository at `path` (a work tree, a .git folder or a bare repository)."""
+        if not path.exists():
+            raise DriftError(f"{path}: no such directory")
+        try:
+            found = pygit2.discover_repository(str(path))
+        except pygit2.GitError as exc:
+            raise DriftError(f"{path}: cannot read it as a git repository ({exc})") from exc
+        if found is None:
+            raise DriftError(f"{path}: not a git repository (or any of its parents)")
+        try:
+            repo = pygit2.Repository(found, pygit2.enums.RepositoryOpenFlag.NO_SEARCH)
+        except pygit2.GitError as exc:
+            raise DriftError(f"{path}: cannot open the git repository: {exc}") from exc
+        return cls(repo, Path(found))
+
+    # -- repository state ------------------------------------------------------------
+    @property
+    def is_bare(self) -> bool:
+        """No work tree (bare clones and mirrors)."""
+        return bool(self._repo.is_bare)
+
+    @property
+    def is_shallow(self) -> bool:
+        """History was cut by `git clone --depth`."""
+        return bool(self._repo.is_shallow)
+
+    @property
+    def is_partial_clone(self) -> bool:
+        """Objects may be missing by design (`git clone --filter`)."""
+        return self.config_value("extensions.partialclone") is not None
+
+    @property
+    def is_empty(self) -> bool:
+        """No refs with commits at all."""
+        return not self.references()
+
+    def config_value(self, key: str) -> str | None:
+        """One value of the repository's effective configuration, or None."""
+        try:
+            value = self._repo.config[key]
+        except (KeyError, pygit2.GitError, ValueError):
+            return None
+        return str(value)
+
+    def remote_url(self, remote: str) -> str | None:
+        """The URL of a remote, when configured."""
+        return self.config_value(f"remote.{remote}.url")
+
+    def references(self) -> list[RefInfo]:
+        """Branches, remote-tracking branches and tags that point (through tags) to commits.
+
+        Other namespaces (refs/pull/*, refs/notes/*, review refs) are never listed, so they
+        are never walked. Symbolic refs such as refs/remotes/origin/HEAD are skipped.
+        """
+        refs: list[RefInfo] = []
+        for raw in self._repo.raw_listall_references():
+            name = raw.decode("utf-8", errors="surrogateescape")
+            if not name.startswith(_REF_NAMESPACES) or name.endswith("/HEAD"):
+                continue
+            commit = self.resolve_ref(name)
+            if commit is not None:
+                refs.append(RefInfo(name, commit))
+        return sorted(refs, key=lambda ref: ref.name)
+
+    def resolve_ref(self, name: str) -> str | None:
+        """The commit a full ref name points to (peeling tags), or None."""
+        try:
+            ref = self._repo.references[name]
+            if ref.type == pygit2.enums.ReferenceType.SYMBOLIC:
+                return None
+            return str(ref.peel(pygit2.Commit).id)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            return None
+
+    def expand_id(self, prefix: str) -> str | None:
+        """Full id of the commit an abbreviated id names, None if absent or ambiguous."""
+        try:
+            obj = self._repo.get(prefix) if len(prefix) == 40 else self._repo.revparse_single(prefix)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            return None
+        if obj is None or obj.type != pygit2.enums.ObjectType.COMMIT:
+            return None
+        return str(obj.id)
+
+    # -- commits -------------------------------------------------------------------------
+    def commit(self, commit_id: str) -> CommitInfo:
+        """Metadata of one commit (cached: each commit is parsed once per run)."""
+        info = self._commits.get(commit_id)
+        if info is None:
+            try:
+                raw = self._repo[commit_id]
+            except (KeyError, ValueError) as exc:
+                raise DriftError(f"commit {commit_id} cannot be read from the repository") from exc
+            info = self._to_info(raw)
+        return info
+
+    def _to_info(self, raw: Any) -> CommitInfo:
+        commit_id = str(raw.id)
+        info = self._commits.get(commit_id)
+        if info is not None:
+            return info
+        encoding = raw.message_encoding
+        author = raw.author
+        info = CommitInfo(
+            id=commit_id,
+            parents=tuple(str(p) for p in raw.parent_ids),
+            tree=str(raw.tree_id),
+            author_name=_decode(author.raw_name, encoding),
+            author_email=_decode(author.raw_email, encoding),
+            author_time=int(author.time),
+            commit_time=int(raw.commit_time),
+            message=clip_message(_decode(raw.raw_message, encoding)),
+        )
+        self._commits[commit_id] = info
+        return info
+
+    def walk(self, tips: list[str], hide: list[str]) -> Iterator[CommitInfo]:
+        """Commits reachable from `tips` and not from `hide`, children before parents."""
+        if not tips:
+            return
+        try:
+            walker = self._repo.walk(tips[0], pygit2.enums.SortMode.TOPOLOGICAL)
+            for tip in tips[1:]:
+                walker.push(tip)
+            for base in hide:
+                walker.hide(base)
+            for raw in walker:
+                yield self._to_info(raw)
+        except pygit2.GitError as exc:
+            raise DriftError(f"history cannot be walked: {exc}") from exc
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        """One best common ancestor of two commits, or None for unrelated histories."""
+        try:
+            base = self._repo.merge_base(a, b)
+        except pygit2.GitError as exc:
+            raise DriftError(f"cannot compute the merge base of {a} and {b}: {exc}") from exc
+        return None if base is None else str(base)
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """`git merge-base --is-ancestor ancestor descendant` (a commit is its own ancestor)."""
+        return ancestor == descendant or bool(self._repo.descendant_of(descendant, ancestor))
+
+    # -- diffs ---------------------------------------------------------------------------
+    def file_changes(self, commit_id: str) -> list[FileChange]:
+        """Files a non-merge commit changes against its parent (all files for a root)."""
+        changes = self._changes.get(commit_id)
+        if changes is None:
+            info = self.commit(commit_id)
+            parent_tree = self.commit(info.parents[0]).tree if info.parents else None
+            changes = self._diff(parent_tree, info.tree, commit_id)
+            self._changes[commit_id] = changes
+        return changes
+
+    def patch_id(self, commit_id: str) -> str | None:
+        """Stable patch id as `git cherry` computes it; None for an empty commit."""
+        if commit_id not in self._patch_ids:
+            changes = self.file_changes(commit_id)
+            self._patch_ids[commit_id] = self._guard(commit_id, lambda: patch_id(self._repo, changes))
+        return self._patch_ids[commit_id]
+
+    def inverse_patch_id(self, commit_id: str) -> str | None:
+        """Patch id of the diff that would undo this commit (what a revert of it carries)."""
+        info = self.commit(commit_id)
+        parent_tree = self.commit(info.parents[0]).tree if info.parents else None
+        changes = self._diff(info.tree, parent_tree, commit_id)
+        return self._guard(commit_id, lambda: patch_id(self._repo, changes))
+
+    def differing_paths(self, tree_a: str, tree_b: str) -> list[str]:
+        """Paths whose content or mode differs between two trees."""
+        changes = self._diff(tree_a, tree_b, None)
+        return [c.path.decode("utf-8", errors="replace") for c in changes]
+
+    def _diff(self, old_tree: str | None, new_tree: str | None, commit_id: str | None) -> list[FileChange]:
+        return self._guard(commit_id, lambda: diff_trees(self._repo, old_tree, new_tree))
+
+    def _guard(self, commit_id: str | None, work: Any) -> Any:
+        try:
+            return work()
+        except (MissingObjectError, KeyError) as exc:
+            where = f" while reading commit {commit_id}" if commit_id else ""
+            hint = (
+                " (this is a partial clone: fetch the missing objects or use a full clone)"
+                if self.is_partial_clone
+                else ""
+            )
+            raise DriftError(f"object {exc} is missing from the repository{where}{hint}") from exc

@@ -1,0 +1,177 @@
+"""Which commits each environment holds, and how and when each one got there.
+
+One walk from all environment tips, stopped at the common base, visits each commit outside
+it exactly once (children before parents); reachability is then a bitmask per commit,
+propagated from children to parents. The common base is never walked: it is the same in
+every environment, so it can hold no drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from drift.commits import CommitInfo
+from drift.environments import Environment
+from drift.git import GitRepository
+
+#: Clock skew tolerated when walking a first-parent chain back to an old commit.
+SKEW_SECONDS = 86400
+
+
+@dataclass(frozen=True, slots=True)
+class Introduction:
+    """How a commit entered one environment: by which first-parent commit, and when."""
+
+    via: str
+    time: int
+
+
+@dataclass
+class History:
+    """Commits outside the common base, with reachability and introductions per environment."""
+
+    repo: GitRepository
+    envs: list[Environment]
+    bases: list[str]
+    commits: dict[str, CommitInfo]
+    order: list[str]
+    """Commits outside the common base, children before parents."""
+    masks: dict[str, int]
+    first_parent: list[list[str]]
+    """Per environment, its first-parent chain outside the common base, tip first."""
+    intro: list[dict[str, Introduction]]
+    _fp_extended: dict[int, tuple[set[str], str | None]] = field(default_factory=dict)
+
+    @property
+    def full_mask(self) -> int:
+        """The mask of a commit reachable from every environment."""
+        return (1 << len(self.envs)) - 1
+
+    def outside_base(self, commit_id: str) -> bool:
+        """Reachable from some environment but not from all of them."""
+        mask = self.masks.get(commit_id)
+        return mask is not None and mask != self.full_mask
+
+    def present(self, commit_id: str, env: int) -> bool:
+        """Whether an environment's tip reaches the commit (`git merge-base --is-ancestor`)."""
+        mask = self.masks.get(commit_id)
+        if mask is not None:
+            return bool(mask >> env & 1)
+        return self.repo.is_ancestor(commit_id, self.envs[env].commit)
+
+    def envs_of(self, commit_id: str) -> list[int]:
+        """Indexes of the environments whose tips reach the commit."""
+        return [i for i in range(len(self.envs)) if self.present(commit_id, i)]
+
+    def first_introduction(self, commit_id: str) -> tuple[int, int] | None:
+        """(time, environment) of the commit's earliest introduction; ties: most upstream."""
+        found = [(intro[commit_id].time, i) for i, intro in enumerate(self.intro) if commit_id in intro]
+        return min(found) if found else None
+
+    def on_first_parent_chain(self, commit_id: str, env: int) -> bool:
+        """Whether the commit lies on the environment's first-parent chain (as of its tip).
+
+        Outside the common base this is exact. Inside it, the chain is extended lazily from
+        where it entered the base, back to the commit's time less a day of clock skew.
+        """
+        if commit_id in self.intro[env]:
+            return self.intro[env][commit_id].via == commit_id
+        if self.outside_base(commit_id) or not self.present(commit_id, env):
+            return False
+        seen, cursor = self._fp_extended.get(env, (set(), self._chain_exit(env)))
+        target_time = self.repo.commit(commit_id).commit_time - SKEW_SECONDS
+        while commit_id not in seen and cursor is not None:
+            info = self.repo.commit(cursor)
+            if info.commit_time < target_time:
+                break
+            seen.add(cursor)
+            cursor = info.parents[0] if info.parents else None
+        self._fp_extended[env] = (seen, cursor)
+        return commit_id in seen
+
+    def _chain_exit(self, env: int) -> str | None:
+        chain = self.first_parent[env]
+        if not chain:
+            return self.envs[env].commit
+        last = self.repo.commit(chain[-1])
+        return last.parents[0] if last.parents else None
+
+
+def merge_bases(repo: GitRepository, tips: list[str]) -> list[str]:
+    """Commits whose ancestry is (a subset of) the common base of all tips.
+
+    Pairwise merge bases folded over the tips. libgit2 returns one base per pair, so for
+    criss-cross histories the walked set is a superset of what is strictly needed: commits
+    reachable from every tip are then recognised by their mask and still never diffed.
+    """
+    bases = {tips[0]}
+    for tip in tips[1:]:
+        bases = {b for base in bases if (b := repo.merge_base(base, tip)) is not None}
+        if not bases:
+            return []
+    return sorted(bases)
+
+
+Progress = Callable[[int], None]
+
+
+def read_history(repo: GitRepository, envs: list[Environment], progress: Progress | None = None) -> History:
+    """Walk every environment down to the common base and index what it holds."""
+    tips = [env.commit for env in envs]
+    bases = merge_bases(repo, tips)
+    commits: dict[str, CommitInfo] = {}
+    order: list[str] = []
+    for n, info in enumerate(repo.walk(sorted(set(tips)), bases), 1):
+        commits[info.id] = info
+        order.append(info.id)
+        if progress is not None and n % 1000 == 0:
+            progress(1000)
+    masks = _masks(commits, order, tips)
+    full = (1 << len(envs)) - 1
+    first_parent = [_first_parent_chain(commits, masks, tip, full) for tip in tips]
+    intro = [
+        _introductions(commits, masks, chain, full) for chain in first_parent
+    ]
+    return History(repo, envs, bases, commits, order, masks, first_parent, intro)
+
+
+def _masks(commits: dict[str, CommitInfo], order: list[str], tips: list[str]) -> dict[str, int]:
+    masks = dict.fromkeys(order, 0)
+    for bit, tip in enumerate(tips):
+        if tip in masks:
+            masks[tip] |= 1 << bit
+    for commit_id in order:  # children first: a commit's mask is final when it is reached
+        mask = masks[commit_id]
+        for parent in commits[commit_id].parents:
+            if parent in masks:
+                masks[parent] |= mask
+    return masks
+
+
+def _first_parent_chain(commits: dict[str, CommitInfo], masks: dict[str, int], tip: str, full: int) -> list[str]:
+    chain: list[str] = []
+    cursor: str | None = tip
+    while cursor is not None and masks.get(cursor, full) != full:
+        chain.append(cursor)
+        parents = commits[cursor].parents
+        cursor = parents[0] if parents else None
+    return chain
+
+
+def _introductions(
+    commits: dict[str, CommitInfo], masks: dict[str, int], chain: list[str], full: int
+) -> dict[str, Introduction]:
+    """Oldest first: everything the first parent reached was introduced earlier."""
+    intro: dict[str, Introduction] = {}
+    for via in reversed(chain):
+        when = commits[via].commit_time
+        intro[via] = Introduction(via, when)
+        stack = [p for p in commits[via].parents[1:]]
+        while stack:
+            commit_id = stack.pop()
+            if commit_id in intro or masks.get(commit_id, full) == full:
+                continue
+            intro[commit_id] = Introduction(via, when)
+            stack.extend(commits[commit_id].parents)
+    return intro

@@ -1,0 +1,1 @@
+"""Views of the report model: each reads `Report.to_dict()` and nothing else."""

@@ -1,0 +1,30 @@
+"""The one place that writes report files: `-` is stdout, a half-written file never stays."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from drift.errors import DriftError
+
+
+def write_output(target: str, text: str) -> None:
+    """Write `text` to `target` atomically (temp file + rename), or to stdout for `-`."""
+    if target == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    path = Path(target)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise DriftError(f"cannot write {target}: folder {folder} does not exist")
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,122 @@
+"""The terminal view: chain, divergence per pair, counts, the most urgent findings, a verdict.
+
+User text (subjects, names, refs) goes into rich `Text` objects, never into markup, so a
+commit subject like `[red]` or `</script>` prints as itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+URGENT_ROWS = 10
+
+
+def _short(commit_id: str | None) -> str:
+    return commit_id[:10] if commit_id else "-"
+
+
+def _subject(data: dict[str, Any], commit_id: str | None) -> Text:
+    info = data["commits"].get(commit_id or "", {})
+    return Text(info.get("subject", ""), overflow="ellipsis", no_wrap=True)
+
+
+def _date(data: dict[str, Any], commit_id: str) -> str:
+    info = data["commits"].get(commit_id, {})
+    return str(info.get("commit_time", ""))[:10]
+
+
+def render_terminal(data: dict[str, Any], console: Console) -> None:
+    """Print the summary of one report."""
+    repo = data["repository"]
+    console.print(Text.assemble(("drift ", "bold"), Text(str(repo.get("path", "")))))
+    envs = data["environments"]
+    console.print(Text("Chain: ") + Text(" -> ".join(e["name"] for e in envs), style="bold"))
+    console.print(_environments(envs))
+    for note in data["notes"]:
+        console.print(Text("note: ", style="yellow") + Text(note))
+    if len(envs) < 2:
+        _verdict(data, console)
+        return
+    console.print(_divergence(data))
+    console.print(_counts(data))
+    _urgent(data, console)
+    _verdict(data, console)
+
+
+def _environments(envs: list[dict[str, Any]]) -> Table:
+    table = Table(title="Environments", title_justify="left")
+    for column in ("environment", "ref", "tip", "tip date", "why this ref"):
+        table.add_column(column)
+    for env in envs:
+        table.add_row(
+            Text(env["name"]), Text(env["ref"]), _short(env["commit"]),
+            env["commit_time"][:10], Text(env["reason"]),
+        )
+    return table
+
+
+def _divergence(data: dict[str, Any]) -> Table:
+    table = Table(title="Divergence per adjacent pair", title_justify="left")
+    for column in ("pair", "ahead", "behind", "pending", "downstream-only", "files differ", "oldest pending"):
+        table.add_column(column, justify="left" if column == "pair" else "right")
+    for f in data["findings"]:
+        if f["kind"] != "divergence":
+            continue
+        oldest = f.get("oldest_pending_days")
+        table.add_row(
+            Text(f"{f['upstream']} -> {f['downstream']}"),
+            str(f["ahead"]), str(f["behind"]), str(f["pending_changes"]),
+            str(f["downstream_only_changes"]), str(f["differing_files"]),
+            "-" if oldest is None else f"{oldest} d",
+        )
+    return table
+
+
+def _counts(data: dict[str, Any]) -> Table:
+    table = Table(title="Findings by kind", title_justify="left")
+    table.add_column("kind")
+    table.add_column("count", justify="right")
+    for kind, count in data["summary"]["by_kind"].items():
+        table.add_row(kind, str(count), style=None if count else "dim")
+    return table
+
+
+def _urgent(data: dict[str, Any], console: Console) -> None:
+    findings = data["findings"]
+    missing = sorted(
+        (f for f in findings if f["kind"] == "missing_hotfix"), key=lambda f: -int(f["age_days"])
+    )
+    if missing:
+        table = Table(title=f"Fixes missing upstream ({len(missing)})", title_justify="left")
+        for column in ("commit", "date", "origin", "missing from", "age", "subject"):
+            table.add_column(column)
+        for f in missing[:URGENT_ROWS]:
+            table.add_row(
+                _short(f["commit"]), _date(data, f["commit"]), Text(f["origin"]),
+                Text(", ".join(f["missing_from"])), f"{f['age_days']} d", _subject(data, f["commit"]),
+            )
+        console.print(table)
+    pending = sorted(
+        (f for f in findings if f["kind"] == "pending"), key=lambda f: (-int(f["age_days"]), f["commit"])
+    )
+    if pending:
+        title = f"Oldest pending changes ({min(len(pending), URGENT_ROWS)} of {len(pending)})"
+        table = Table(title=title, title_justify="left")
+        for column in ("commit", "pair", "age", "subject"):
+            table.add_column(column)
+        for f in pending[:URGENT_ROWS]:
+            table.add_row(
+                _short(f["commit"]), Text(f"{f['upstream']} -> {f['downstream']}"),
+                f"{f['age_days']} d", _subject(data, f["commit"]),
+            )
+        console.print(table)
+
+
+def _verdict(data: dict[str, Any], console: Console) -> None:
+    console.print(Text("Verdict", style="bold"))
+    for line in data["summary"]["verdict"]:
+        console.print(Text("  " + line))

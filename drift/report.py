@@ -1,0 +1,138 @@
+"""The report model: the one structure every renderer reads (shared/spec/report-json.md).
+
+`Report.to_dict()` is the JSON document and the context of every view. Renderers never
+see pygit2 or the history: whatever they show must be in here, so a saved JSON report
+re-renders without the repository.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from drift import __version__
+from drift.findings.model import KINDS, Finding
+
+# schema_version history:
+#   1 - first release: environments, findings (engine kinds), summary counts, commits, changes.
+SCHEMA_VERSION = 1
+
+# Finding fields that hold commit ids (single or list); their commits are described in
+# `commits` so views can show subjects and authors without the repository.
+COMMIT_FIELDS = ("commit", "original", "copy", "merge", "merged", "revert", "reverted")
+COMMIT_LIST_FIELDS = ("reverted_by", "downstream_only")
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one audit found, ready to serialise."""
+
+    generated_at: str
+    repository: dict[str, Any]
+    settings: dict[str, Any]
+    environments: list[dict[str, Any]]
+    findings: list[Finding]
+    commits: dict[str, dict[str, Any]]
+    changes: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts per kind and per environment pair; each equals the findings behind it."""
+        by_kind = Counter(f.kind for f in self.findings)
+        names = [env["name"] for env in self.environments]
+        position = {name: i for i, name in enumerate(names)}
+        pairs: dict[tuple[str, str], Counter[str]] = {}
+        for finding in self.findings:
+            pair = finding.pair()
+            if pair is not None and None not in pair:
+                pairs.setdefault(pair, Counter())[finding.kind] += 1
+        return {
+            "by_kind": {kind: by_kind.get(kind, 0) for kind in KINDS},
+            "by_pair": [
+                {"from": a, "to": b, "counts": dict(sorted(counts.items()))}
+                for (a, b), counts in sorted(
+                    pairs.items(), key=lambda item: (position.get(item[0][0], 99), position.get(item[0][1], 99))
+                )
+            ],
+            "verdict": verdict(self.findings, names),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "drift", "version": __version__},
+            "generated_at": self.generated_at,
+            "repository": self.repository,
+            "settings": self.settings,
+            "environments": self.environments,
+            "summary": self.summary(),
+            "findings": [f.to_dict() for f in self.findings],
+            "changes": self.changes,
+            "commits": self.commits,
+            "notes": self.notes,
+            "stats": self.stats,
+        }
+
+
+def referenced_commits(findings: list[Finding]) -> set[str]:
+    """Every commit id a finding names."""
+    ids: set[str] = set()
+    for finding in findings:
+        for name in COMMIT_FIELDS:
+            value = finding.fields.get(name)
+            if isinstance(value, str):
+                ids.add(value)
+        for name in COMMIT_LIST_FIELDS:
+            ids.update(finding.fields.get(name) or ())
+    return ids
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def verdict(findings: list[Finding], names: list[str]) -> list[str]:
+    """A few plain-language sentences a non-engineer can act on, from the findings alone."""
+    if len(names) < 2:
+        only = names[0] if names else "one branch"
+        return [f"Only one environment branch ({only}): nothing to compare. "
+                "The repository already has a single line of integration."]
+    by_kind: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_kind.setdefault(finding.kind, []).append(finding)
+    first, last = names[0], names[-1]
+    lines: list[str] = []
+    missing = by_kind.get("missing_hotfix", [])
+    if missing:
+        oldest = max(int(f.fields["age_days"]) for f in missing)
+        lines.append(
+            f"{_plural(len(missing), 'fix', 'fixes')} made downstream never reached every environment "
+            f"above it; the oldest is {_plural(oldest, 'day')} old. The next promotion can undo them."
+        )
+    pending = by_kind.get("pending", [])
+    if pending:
+        oldest = max(int(f.fields["age_days"]) for f in pending)
+        lines.append(
+            f"{_plural(len(pending), 'change')} wait between adjacent environments; "
+            f"the oldest has waited {_plural(oldest, 'day')}."
+        )
+    picks = by_kind.get("cherry_pick", [])
+    if picks:
+        lines.append(
+            f"{_plural(len(picks), 'commit')} were copied between branches by cherry-pick, so "
+            f"what runs in {last} is not the history that was tested in {first}."
+        )
+    backs = by_kind.get("back_merge", [])
+    if backs:
+        lines.append(f"{_plural(len(backs), 'back-merge')} carried changes upstream against the flow.")
+    reverts = by_kind.get("revert", [])
+    if reverts:
+        lines.append(f"{_plural(len(reverts), 'revert')} undid changes on environment branches.")
+    if not lines:
+        lines.append(
+            f"No drift: every change on {first} has reached {last} and nothing was copied by hand."
+        )
+    return lines
