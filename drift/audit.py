@@ -101,7 +101,9 @@ def _report(
     changes: list[dict[str, Any]] = []
     if history is not None and grouping is not None:
         for commit_id, named in grouping.dangling:
-            notes.append(f"{commit_id[:12]} names {named} in a cherry-pick trailer; no such commit here")
+            notes.append(
+                f"{commit_id[:12]} names {named} in a cherry-pick trailer; no such commit here"
+            )
         stats = {
             "commits_walked": len(history.order),
             "commits_outside_base": sum(1 for c in history.order if history.outside_base(c)),

@@ -113,7 +113,9 @@ def is_ignored(history: History, commit_id: str, settings: Settings) -> bool:
     return False
 
 
-def group_changes(history: History, settings: Settings, tick: Callable[[], None] | None = None) -> Grouping:
+def group_changes(
+    history: History, settings: Settings, tick: Callable[[], None] | None = None
+) -> Grouping:
     """Changes from every non-merge, non-empty, non-ignored commit outside the common base."""
     repo = history.repo
     candidates: list[str] = []
@@ -155,7 +157,9 @@ def group_changes(history: History, settings: Settings, tick: Callable[[], None]
     return Grouping(changes, change_of, copies, revert_links, dangling, ignored, empty)
 
 
-def _trailer_links(history: History, candidates: list[str], uf: _UnionFind) -> tuple[list[CopyLink], list[tuple[str, str]]]:
+def _trailer_links(
+    history: History, candidates: list[str], uf: _UnionFind
+) -> tuple[list[CopyLink], list[tuple[str, str]]]:
     copies: list[CopyLink] = []
     dangling: list[tuple[str, str]] = []
     for commit_id in candidates:
@@ -170,7 +174,11 @@ def _trailer_links(history: History, candidates: list[str], uf: _UnionFind) -> t
 
 
 def _patch_id_links(
-    history: History, candidates: list[str], revert_set: set[str], uf: _UnionFind, trailer: list[CopyLink]
+    history: History,
+    candidates: list[str],
+    revert_set: set[str],
+    uf: _UnionFind,
+    trailer: list[CopyLink],
 ) -> list[CopyLink]:
     by_id: dict[tuple[str, bool], list[str]] = defaultdict(list)
     for commit_id in candidates:
@@ -212,12 +220,15 @@ def find_reverts(history: History, candidates: Iterable[str]) -> list[RevertLink
     return sorted(links, key=lambda link: link.revert)
 
 
-def _inverse_match(history: History, commit_id: str, by_paths: dict[frozenset[bytes], list[str]]) -> str | None:
+def _inverse_match(
+    history: History, commit_id: str, by_paths: dict[frozenset[bytes], list[str]]
+) -> str | None:
     repo = history.repo
     info = history.commits[commit_id]
     paths = frozenset(c.path for c in repo.file_changes(commit_id))
     earlier = [
-        o for o in by_paths[paths]
+        o
+        for o in by_paths[paths]
         if o != commit_id and history.commits[o].commit_time <= info.commit_time
     ]
     if not earlier:

@@ -37,15 +37,23 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = _Parser(prog="drift", description="Audit environment-branch drift in a git repository.",
-                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(
+        prog="drift",
+        description="Audit environment-branch drift in a git repository.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"drift {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     audit = sub.add_parser("audit", help="audit a repository", epilog=EPILOG)
     audit.add_argument("path", nargs="?", default=".", help="repository to audit (default: .)")
     _audit_options(audit)
-    demo = sub.add_parser("demo", help="build the demo repository in a temp dir and audit it", epilog=EPILOG)
-    demo.add_argument("--out", default="drift-demo", help="folder for the reports (default: drift-demo)")
+    demo = sub.add_parser(
+        "demo", help="build the demo repository in a temp dir and audit it", epilog=EPILOG
+    )
+    demo.add_argument(
+        "--out", default="drift-demo", help="folder for the reports (default: drift-demo)"
+    )
     demo.add_argument("--keep", metavar="DIR", help="build the demo repository in DIR and keep it")
     demo.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     demo.add_argument("--debug", action="store_true", help="phase timings; tracebacks on crashes")
@@ -53,16 +61,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _audit_options(audit: argparse.ArgumentParser) -> None:
-    audit.add_argument("--envs", help="environment chain, most upstream first: dev,test,staging,prod "
-                       "(NAME=REF to read another ref)")
-    audit.add_argument("--config", type=Path, help="config file (default: .drift.toml or pyproject.toml)")
-    audit.add_argument("--remote", help="remote whose tracking branches to prefer (default: origin)")
+    audit.add_argument(
+        "--envs",
+        help="environment chain, most upstream first: dev,test,staging,prod "
+        "(NAME=REF to read another ref)",
+    )
+    audit.add_argument(
+        "--config", type=Path, help="config file (default: .drift.toml or pyproject.toml)"
+    )
+    audit.add_argument(
+        "--remote", help="remote whose tracking branches to prefer (default: origin)"
+    )
     audit.add_argument("--match", help="change-matching methods: trailer,patch-id (default: both)")
     audit.add_argument("--since", help="leave commits older than this date out of change grouping")
-    audit.add_argument("--as-of", help="measure ages at this time (default: newest environment tip; 'now')")
-    audit.add_argument("--allow-shallow", action="store_true", default=None,
-                       help="audit a shallow clone anyway (the report is marked partial)")
-    audit.add_argument("--json", metavar="FILE", help="write the JSON report to FILE ('-' for stdout)")
+    audit.add_argument(
+        "--as-of", help="measure ages at this time (default: newest environment tip; 'now')"
+    )
+    audit.add_argument(
+        "--allow-shallow",
+        action="store_true",
+        default=None,
+        help="audit a shallow clone anyway (the report is marked partial)",
+    )
+    audit.add_argument(
+        "--json", metavar="FILE", help="write the JSON report to FILE ('-' for stdout)"
+    )
     audit.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     audit.add_argument("--debug", action="store_true", help="phase timings; tracebacks on crashes")
 
@@ -80,9 +103,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _console(color: str) -> Console:
+    # Off a terminal rich assumes 80 columns; reports in CI logs read better wider.
+    width = None if sys.stdout.isatty() else 120
     if color == "never" or (color == "auto" and os.environ.get("NO_COLOR")):
-        return Console(no_color=True, highlight=False, soft_wrap=False)
-    return Console(force_terminal=True if color == "always" else None, highlight=False)
+        return Console(no_color=True, highlight=False, width=width)
+    return Console(force_terminal=True if color == "always" else None, highlight=False, width=width)
 
 
 def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
@@ -113,7 +138,11 @@ def _demo(args: argparse.Namespace, console: Console) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        root = Path(args.keep) if args.keep else Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        root = (
+            Path(args.keep)
+            if args.keep
+            else Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        )
         console.print(f"Building the demo repository (acme-shop) in {root} ...")
         scenario = build_demo(root)
         args.json = str(out / "report.json")
@@ -142,8 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a crash: one line, the traceback only when asked
         if debug:
             traceback.print_exc()
-        print(f"drift: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
-              file=sys.stderr)
+        print(
+            f"drift: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
+            file=sys.stderr,
+        )
         return EXIT_CRASH
 
 

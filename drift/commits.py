@@ -38,4 +38,8 @@ def clip_message(message: str) -> str:
     """Keep a huge message's head and tail; trailers sit at the end."""
     if len(message) <= 2 * MESSAGE_LIMIT:
         return message
-    return message[:MESSAGE_LIMIT] + "\n[... message clipped by drift ...]\n" + message[-MESSAGE_LIMIT:]
+    return (
+        message[:MESSAGE_LIMIT]
+        + "\n[... message clipped by drift ...]\n"
+        + message[-MESSAGE_LIMIT:]
+    )

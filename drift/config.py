@@ -174,10 +174,14 @@ def settings_from_table(table: dict[str, Any], origin: str) -> Settings:
     """Validate a config table; every error names the file and the key."""
     unknown = sorted(set(table) - _KEYS)
     if unknown:
-        raise DriftError(f"{origin}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_KEYS))})")
+        raise DriftError(
+            f"{origin}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_KEYS))})"
+        )
     settings = Settings(config_file=origin)
     if "environments" in table:
-        settings = replace(settings, envs=_env_specs(table["environments"], f"{origin}: environments"))
+        settings = replace(
+            settings, envs=_env_specs(table["environments"], f"{origin}: environments")
+        )
     if "remote" in table:
         if not isinstance(table["remote"], str):
             raise DriftError(f"{origin}: remote: expected a string")

@@ -139,13 +139,15 @@ def _detect(index: _RefIndex) -> Chain:
     return Chain(envs, detected=True, notes=notes)
 
 
-def _pick_role(index: _RefIndex, role: str, names: tuple[str, ...], notes: list[str]) -> Environment | None:
+def _pick_role(
+    index: _RefIndex, role: str, names: tuple[str, ...], notes: list[str]
+) -> Environment | None:
     local = [n for n in names if n in index.local]
     if local:
         chosen = local[0]
         ref = index.local[chosen]
         twin = index.remote_twin(chosen, ref.commit)
-        reason = f"detected: local branch named like a {role} environment"
+        reason = "local branch (detected by name)"
         if twin:
             reason += f"; {twin}"
         _note_ambiguity(role, chosen, local, names, index, notes)
@@ -156,13 +158,18 @@ def _pick_role(index: _RefIndex, role: str, names: tuple[str, ...], notes: list[
             chosen = matches[0]
             ref = index.remotes[remote][chosen]
             _note_ambiguity(role, chosen, matches, names, index, notes)
-            reason = f"detected: no local {role} branch; remote-tracking branch of {remote}"
+            reason = f"remote-tracking branch of {remote}, no local one (detected by name)"
             return Environment(chosen, ref.name, ref.commit, reason)
     return None
 
 
 def _note_ambiguity(
-    role: str, chosen: str, matches: list[str], names: tuple[str, ...], index: _RefIndex, notes: list[str]
+    role: str,
+    chosen: str,
+    matches: list[str],
+    names: tuple[str, ...],
+    index: _RefIndex,
+    notes: list[str],
 ) -> None:
     others = [m for m in matches if m != chosen]
     if others:
@@ -171,13 +178,20 @@ def _note_ambiguity(
             f"used {chosen} (override with --envs or the environments key in .drift.toml)"
         )
     if role == "prod":
-        trunks = [t for t in _TRUNK_NAMES if t in index.local or any(t in b for b in index.remotes.values())]
+        trunks = [
+            t
+            for t in _TRUNK_NAMES
+            if t in index.local or any(t in b for b in index.remotes.values())
+        ]
         unused = [t for t in trunks if t != chosen]
         if chosen in _TRUNK_NAMES or unused:
             notes.append(
                 f"prod: used {chosen}"
-                + (f"; {', '.join(unused)} also exist{'s' if len(unused) == 1 else ''} and "
-                   "may be a development trunk rather than production" if unused else
-                   " as production because no prod/production/live branch exists")
+                + (
+                    f"; {', '.join(unused)} also exist{'s' if len(unused) == 1 else ''} and "
+                    "may be a development trunk rather than production"
+                    if unused
+                    else " as production because no prod/production/live branch exists"
+                )
                 + "; if that is wrong, pass --envs"
             )

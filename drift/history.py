@@ -66,7 +66,9 @@ class History:
 
     def first_introduction(self, commit_id: str) -> tuple[int, int] | None:
         """(time, environment) of the commit's earliest introduction; ties: most upstream."""
-        found = [(intro[commit_id].time, i) for i, intro in enumerate(self.intro) if commit_id in intro]
+        found = [
+            (intro[commit_id].time, i) for i, intro in enumerate(self.intro) if commit_id in intro
+        ]
         return min(found) if found else None
 
     def on_first_parent_chain(self, commit_id: str, env: int) -> bool:
@@ -116,7 +118,9 @@ def merge_bases(repo: GitRepository, tips: list[str]) -> list[str]:
 Progress = Callable[[int], None]
 
 
-def read_history(repo: GitRepository, envs: list[Environment], progress: Progress | None = None) -> History:
+def read_history(
+    repo: GitRepository, envs: list[Environment], progress: Progress | None = None
+) -> History:
     """Walk every environment down to the common base and index what it holds."""
     tips = [env.commit for env in envs]
     bases = merge_bases(repo, tips)
@@ -130,9 +134,7 @@ def read_history(repo: GitRepository, envs: list[Environment], progress: Progres
     masks = _masks(commits, order, tips)
     full = (1 << len(envs)) - 1
     first_parent = [_first_parent_chain(commits, masks, tip, full) for tip in tips]
-    intro = [
-        _introductions(commits, masks, chain, full) for chain in first_parent
-    ]
+    intro = [_introductions(commits, masks, chain, full) for chain in first_parent]
     return History(repo, envs, bases, commits, order, masks, first_parent, intro)
 
 
@@ -149,7 +151,9 @@ def _masks(commits: dict[str, CommitInfo], order: list[str], tips: list[str]) ->
     return masks
 
 
-def _first_parent_chain(commits: dict[str, CommitInfo], masks: dict[str, int], tip: str, full: int) -> list[str]:
+def _first_parent_chain(
+    commits: dict[str, CommitInfo], masks: dict[str, int], tip: str, full: int
+) -> list[str]:
     chain: list[str] = []
     cursor: str | None = tip
     while cursor is not None and masks.get(cursor, full) != full:

@@ -53,7 +53,8 @@ class Report:
             "by_pair": [
                 {"from": a, "to": b, "counts": dict(sorted(counts.items()))}
                 for (a, b), counts in sorted(
-                    pairs.items(), key=lambda item: (position.get(item[0][0], 99), position.get(item[0][1], 99))
+                    pairs.items(),
+                    key=lambda item: (position.get(item[0][0], 99), position.get(item[0][1], 99)),
                 )
             ],
             "verdict": verdict(self.findings, names),
@@ -98,8 +99,10 @@ def verdict(findings: list[Finding], names: list[str]) -> list[str]:
     """A few plain-language sentences a non-engineer can act on, from the findings alone."""
     if len(names) < 2:
         only = names[0] if names else "one branch"
-        return [f"Only one environment branch ({only}): nothing to compare. "
-                "The repository already has a single line of integration."]
+        return [
+            f"Only one environment branch ({only}): nothing to compare. "
+            "The repository already has a single line of integration."
+        ]
     by_kind: dict[str, list[Finding]] = {}
     for finding in findings:
         by_kind.setdefault(finding.kind, []).append(finding)
@@ -109,8 +112,9 @@ def verdict(findings: list[Finding], names: list[str]) -> list[str]:
     if missing:
         oldest = max(int(f.fields["age_days"]) for f in missing)
         lines.append(
-            f"{_plural(len(missing), 'fix', 'fixes')} made downstream never reached every environment "
-            f"above it; the oldest is {_plural(oldest, 'day')} old. The next promotion can undo them."
+            f"{_plural(len(missing), 'fix', 'fixes')} made downstream never reached every "
+            f"environment above it; the oldest is {_plural(oldest, 'day')} old. "
+            "The next promotion can undo them."
         )
     pending = by_kind.get("pending", [])
     if pending:
@@ -127,7 +131,9 @@ def verdict(findings: list[Finding], names: list[str]) -> list[str]:
         )
     backs = by_kind.get("back_merge", [])
     if backs:
-        lines.append(f"{_plural(len(backs), 'back-merge')} carried changes upstream against the flow.")
+        lines.append(
+            f"{_plural(len(backs), 'back-merge')} carried changes upstream against the flow."
+        )
     reverts = by_kind.get("revert", [])
     if reverts:
         lines.append(f"{_plural(len(reverts), 'revert')} undid changes on environment branches.")

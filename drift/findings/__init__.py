@@ -22,4 +22,31 @@ def compute_findings(ctx: AuditContext) -> list[Finding]:
         *revert_findings(ctx),
     ]
     order = {kind: i for i, kind in enumerate(KINDS)}
-    return sorted(found, key=lambda f: (order[f.kind], f.id))
+    position = {name: i for i, name in enumerate(ctx.names)}
+
+    def key(f: Finding) -> tuple[int, tuple[int, ...], str, str]:
+        envs = tuple(
+            position.get(f.fields[k], len(position)) for k in _ENV_FIELDS if f.fields.get(k)
+        )
+        return (
+            order[f.kind],
+            envs,
+            str(f.fields.get("introduced_at") or f.fields.get("time") or ""),
+            f.id,
+        )
+
+    return sorted(found, key=key)
+
+
+# Findings are listed by kind, then by the chain position of the environments they
+# concern, then oldest first, so reports read downstream and chronologically.
+_ENV_FIELDS = (
+    "upstream",
+    "downstream",
+    "origin",
+    "original_env",
+    "copy_env",
+    "from_env",
+    "into_env",
+    "env",
+)

@@ -25,7 +25,9 @@ def cherry_picks(ctx: AuditContext) -> list[Finding]:
     for link in ctx.grouping.copies:
         original_env, note_o = _env_of(ctx, link.original)
         copy_env, note_c = _env_of(ctx, link.copy)
-        differs = link.method == "trailer" and repo.patch_id(link.original) != repo.patch_id(link.copy)
+        differs = link.method == "trailer" and repo.patch_id(link.original) != repo.patch_id(
+            link.copy
+        )
         fields = {
             "original": link.original,
             "copy": link.copy,
@@ -49,6 +51,11 @@ def revert_findings(ctx: AuditContext) -> list[Finding]:
         note = None
         if link.reverted is None:
             note = f"the message names {link.named}, which is not in this repository"
-        fields = {"revert": link.revert, "reverted": link.reverted, "method": link.method, "env": env}
+        fields = {
+            "revert": link.revert,
+            "reverted": link.reverted,
+            "method": link.method,
+            "env": env,
+        }
         findings.append(Finding("revert", fields, note))
     return findings

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drift.changes import Change
 from drift.findings.context import AuditContext
 from drift.findings.model import Finding
@@ -18,7 +20,12 @@ def hotfixes(ctx: AuditContext) -> list[Finding]:
         if origin is None or origin[1] == 0:
             continue
         commit_id, env, when = origin[2], origin[1], origin[0]
-        fields = {"commit": commit_id, "origin": ctx.names[env], "introduced_at": iso(when), "change": change.id}
+        fields: dict[str, Any] = {
+            "commit": commit_id,
+            "origin": ctx.names[env],
+            "introduced_at": iso(when),
+            "change": change.id,
+        }
         findings.append(Finding("hotfix", dict(fields)))
         missing = [ctx.names[i] for i in range(env) if not ctx.present(change, i)]
         if missing:

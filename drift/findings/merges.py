@@ -22,17 +22,26 @@ def merges(ctx: AuditContext) -> list[Finding]:
     return findings
 
 
-def _classify(ctx: AuditContext, into: int, merge_id: str, others: tuple[str, ...]) -> Finding | None:
+def _classify(
+    ctx: AuditContext, into: int, merge_id: str, others: tuple[str, ...]
+) -> Finding | None:
     history = ctx.history
     for parent in others:
-        lines = [j for j in range(len(ctx.names)) if j != into and history.on_first_parent_chain(parent, j)]
+        lines = [
+            j
+            for j in range(len(ctx.names))
+            if j != into and history.on_first_parent_chain(parent, j)
+        ]
         if not lines:
             continue
         source = min(lines, key=lambda j: (abs(j - into), j > into))
         notes = []
         if len(lines) > 1:
             also = ", ".join(ctx.names[j] for j in lines if j != source)
-            notes.append(f"the merged commit is also on the first-parent line of {also}; the nearest was used")
+            notes.append(
+                f"the merged commit is also on the first-parent line of {also}; "
+                "the nearest was used"
+            )
         if len(others) > 1:
             notes.append(f"octopus merge of {len(others) + 1} parents; classified by {parent[:12]}")
         kind = "back_merge" if source > into else "promotion_merge"

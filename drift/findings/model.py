@@ -49,7 +49,11 @@ class Finding:
 
     def pair(self) -> tuple[str, str] | None:
         """The (from, to) environments a per-pair summary counts it under, if any."""
-        for a, b in (("upstream", "downstream"), ("original_env", "copy_env"), ("from_env", "into_env")):
+        for a, b in (
+            ("upstream", "downstream"),
+            ("original_env", "copy_env"),
+            ("from_env", "into_env"),
+        ):
             if a in self.fields and b in self.fields:
                 return (self.fields[a], self.fields[b])
         return None

@@ -1,4 +1,4 @@
-"""`pending` and `divergence`: what each adjacent pair of environments holds that the other lacks."""
+"""`pending` and `divergence`: what each adjacent pair holds that the other lacks."""
 
 from __future__ import annotations
 

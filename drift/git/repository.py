@@ -6,10 +6,10 @@ config. pygit2 errors become `DriftError`s that name what the user has to fix.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pygit2
 
@@ -20,6 +20,7 @@ from drift.git.treediff import FileChange, diff_trees
 
 __all__ = ["FileChange", "GitRepository", "RefInfo"]
 
+T = TypeVar("T")
 _REF_NAMESPACES = ("refs/heads/", "refs/remotes/", "refs/tags/")
 
 
@@ -135,7 +136,9 @@ class GitRepository:
     def expand_id(self, prefix: str) -> str | None:
         """Full id of the commit an abbreviated id names, None if absent or ambiguous."""
         try:
-            obj = self._repo.get(prefix) if len(prefix) == 40 else self._repo.revparse_single(prefix)
+            obj = (
+                self._repo.get(prefix) if len(prefix) == 40 else self._repo.revparse_single(prefix)
+            )
         except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
             return None
         if obj is None or obj.type != pygit2.enums.ObjectType.COMMIT:
@@ -216,7 +219,9 @@ class GitRepository:
         """Stable patch id as `git cherry` computes it; None for an empty commit."""
         if commit_id not in self._patch_ids:
             changes = self.file_changes(commit_id)
-            self._patch_ids[commit_id] = self._guard(commit_id, lambda: patch_id(self._repo, changes))
+            self._patch_ids[commit_id] = self._guard(
+                commit_id, lambda: patch_id(self._repo, changes)
+            )
         return self._patch_ids[commit_id]
 
     def inverse_patch_id(self, commit_id: str) -> str | None:
@@ -231,10 +236,12 @@ class GitRepository:
         changes = self._diff(tree_a, tree_b, None)
         return [c.path.decode("utf-8", errors="replace") for c in changes]
 
-    def _diff(self, old_tree: str | None, new_tree: str | None, commit_id: str | None) -> list[FileChange]:
+    def _diff(
+        self, old_tree: str | None, new_tree: str | None, commit_id: str | None
+    ) -> list[FileChange]:
         return self._guard(commit_id, lambda: diff_trees(self._repo, old_tree, new_tree))
 
-    def _guard(self, commit_id: str | None, work: Any) -> Any:
+    def _guard(self, commit_id: str | None, work: Callable[[], T]) -> T:
         try:
             return work()
         except (MissingObjectError, KeyError) as exc:

@@ -43,7 +43,9 @@ def diff_trees(repo: Any, old_tree: str | None, new_tree: str | None) -> list[Fi
     return out
 
 
-def _diff(repo: Any, old: str | None, new: str | None, prefix: bytes, out: list[FileChange]) -> None:
+def _diff(
+    repo: Any, old: str | None, new: str | None, prefix: bytes, out: list[FileChange]
+) -> None:
     if old == new:
         return
     old_entries, new_entries = _entries(repo, old), _entries(repo, new)

@@ -53,15 +53,26 @@ def _environments(envs: list[dict[str, Any]]) -> Table:
         table.add_column(column)
     for env in envs:
         table.add_row(
-            Text(env["name"]), Text(env["ref"]), _short(env["commit"]),
-            env["commit_time"][:10], Text(env["reason"]),
+            Text(env["name"]),
+            Text(env["ref"]),
+            _short(env["commit"]),
+            env["commit_time"][:10],
+            Text(env["reason"]),
         )
     return table
 
 
 def _divergence(data: dict[str, Any]) -> Table:
     table = Table(title="Divergence per adjacent pair", title_justify="left")
-    for column in ("pair", "ahead", "behind", "pending", "downstream-only", "files differ", "oldest pending"):
+    for column in (
+        "pair",
+        "ahead",
+        "behind",
+        "pending",
+        "downstream-only",
+        "files differ",
+        "oldest pending",
+    ):
         table.add_column(column, justify="left" if column == "pair" else "right")
     for f in data["findings"]:
         if f["kind"] != "divergence":
@@ -69,8 +80,11 @@ def _divergence(data: dict[str, Any]) -> Table:
         oldest = f.get("oldest_pending_days")
         table.add_row(
             Text(f"{f['upstream']} -> {f['downstream']}"),
-            str(f["ahead"]), str(f["behind"]), str(f["pending_changes"]),
-            str(f["downstream_only_changes"]), str(f["differing_files"]),
+            str(f["ahead"]),
+            str(f["behind"]),
+            str(f["pending_changes"]),
+            str(f["downstream_only_changes"]),
+            str(f["differing_files"]),
             "-" if oldest is None else f"{oldest} d",
         )
     return table
@@ -96,12 +110,17 @@ def _urgent(data: dict[str, Any], console: Console) -> None:
             table.add_column(column)
         for f in missing[:URGENT_ROWS]:
             table.add_row(
-                _short(f["commit"]), _date(data, f["commit"]), Text(f["origin"]),
-                Text(", ".join(f["missing_from"])), f"{f['age_days']} d", _subject(data, f["commit"]),
+                _short(f["commit"]),
+                _date(data, f["commit"]),
+                Text(f["origin"]),
+                Text(", ".join(f["missing_from"])),
+                f"{f['age_days']} d",
+                _subject(data, f["commit"]),
             )
         console.print(table)
     pending = sorted(
-        (f for f in findings if f["kind"] == "pending"), key=lambda f: (-int(f["age_days"]), f["commit"])
+        (f for f in findings if f["kind"] == "pending"),
+        key=lambda f: (-int(f["age_days"]), f["commit"]),
     )
     if pending:
         title = f"Oldest pending changes ({min(len(pending), URGENT_ROWS)} of {len(pending)})"
@@ -110,8 +129,10 @@ def _urgent(data: dict[str, Any], console: Console) -> None:
             table.add_column(column)
         for f in pending[:URGENT_ROWS]:
             table.add_row(
-                _short(f["commit"]), Text(f"{f['upstream']} -> {f['downstream']}"),
-                f"{f['age_days']} d", _subject(data, f["commit"]),
+                _short(f["commit"]),
+                Text(f"{f['upstream']} -> {f['downstream']}"),
+                f"{f['age_days']} d",
+                _subject(data, f["commit"]),
             )
         console.print(table)
 

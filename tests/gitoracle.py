@@ -1,0 +1,55 @@
+"""Plain git as the oracle: the questions git itself can answer, asked the way a user would."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+def git(repo: Path, *args: str, stdin: bytes | None = None) -> str:
+    """Run git in `repo` (hermetic environment set by conftest) and return stdout."""
+    proc = subprocess.run(["git", *args], cwd=repo, input=stdin, capture_output=True, check=True)
+    return proc.stdout.decode("utf-8", errors="replace").strip()
+
+
+def rev_count(repo: Path, spec: str) -> int:
+    """`git rev-list --count spec`."""
+    return int(git(repo, "rev-list", "--count", spec))
+
+
+def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
+    """`git merge-base --is-ancestor`."""
+    proc = subprocess.run(
+        ["git", "merge-base", "--is-ancestor", ancestor, descendant], cwd=repo, capture_output=True
+    )
+    return proc.returncode == 0
+
+
+def cherry(repo: Path, upstream: str, head: str) -> dict[str, str]:
+    """`git cherry upstream head`: commit -> '+' (no equivalent upstream) or '-' (has one)."""
+    out: dict[str, str] = {}
+    for line in git(repo, "cherry", upstream, head).splitlines():
+        mark, commit = line.split()
+        out[commit] = mark
+    return out
+
+
+def patch_id_stable(repo: Path, commit: str) -> str | None:
+    """`git diff-tree -p C | git patch-id --stable`, diffed as git cherry diffs (no heuristics)."""
+    diff = subprocess.run(
+        [
+            "git",
+            "diff-tree",
+            "-p",
+            "--root",
+            "--full-index",
+            "--no-renames",
+            "--no-indent-heuristic",
+            commit,
+        ],
+        cwd=repo,
+        capture_output=True,
+        check=True,
+    ).stdout
+    out = git(repo, "patch-id", "--stable", stdin=diff)
+    return out.split()[0] if out else None

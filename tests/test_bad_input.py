@@ -1,0 +1,169 @@
+"""Bad input: one clear line on stderr, exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from drift_fixtures.builder import RepoBuilder
+
+from drift import audit
+from drift.cli import main
+from tests.small_repos import four_envs
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+def test_not_a_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run(capsys, "audit", str(tmp_path))
+    assert code == 2
+    assert "not a git repository" in err
+    assert err.count("\n") == 1
+
+
+def test_missing_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run(capsys, "audit", str(tmp_path / "nope"))
+    assert code == 2 and "no such directory" in err
+
+
+def test_empty_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    RepoBuilder.init(tmp_path / "empty")
+    code, err = run(capsys, "audit", str(tmp_path / "empty"))
+    assert code == 2 and "empty" in err
+
+
+def test_unknown_environment_lists_branches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    b = four_envs(tmp_path)
+    code, err = run(capsys, "audit", str(b.path), "--envs", "dev,qa-eu")
+    assert code == 2
+    assert "'qa-eu'" in err and "dev, prod, staging, test" in err
+
+
+def test_fewer_than_two_explicit_environments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    b = four_envs(tmp_path)
+    code, err = run(capsys, "audit", str(b.path), "--envs", "dev")
+    assert code == 2 and "at least two environments" in err
+
+
+def test_single_detected_environment_is_not_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    b = RepoBuilder.init(tmp_path / "trunk", branch="main")
+    b.commit("one", {"a": "1\n"})
+    code = main(["audit", str(b.path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "nothing to compare" in out
+
+
+def test_no_environment_detected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    b = RepoBuilder.init(tmp_path / "r", branch="feature/x")
+    b.commit("one", {"a": "1\n"})
+    code, err = run(capsys, "audit", str(b.path))
+    assert code == 2 and "no environment branches found" in err and "feature/x" in err
+
+
+def test_shallow_clone_refused_unless_allowed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    b = four_envs(tmp_path)
+    shallow = tmp_path / "shallow"
+    subprocess.run(
+        [
+            "git",
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            "--no-single-branch",
+            f"file://{b.path}",
+            str(shallow),
+        ],
+        check=True,
+    )
+    code, err = run(capsys, "audit", str(shallow))
+    assert code == 2 and "shallow clone" in err and "--allow-shallow" in err
+    report = tmp_path / "r.json"
+    code, err = run(capsys, "audit", str(shallow), "--allow-shallow", "--json", str(report))
+    assert code == 0
+    assert '"partial": true' in report.read_text()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("environments = [\n", "not valid TOML"),
+        ("colour = 1\n", "unknown key 'colour'"),
+        ("environments = 'dev'\n", "environments: expected a list"),
+        ("match = ['trailer', 'fuzzy']\n", "unknown match method fuzzy"),
+        ("[ignore]\nmessages = ['(']\n", "not a valid regex"),
+        ("since = 'last week'\n", "since"),
+    ],
+)
+def test_broken_config_names_file_and_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, expected: str
+) -> None:
+    b = four_envs(tmp_path)
+    config = tmp_path / "drift.toml"
+    config.write_text(content)
+    code, err = run(capsys, "audit", str(b.path), "--config", str(config))
+    assert code == 2
+    assert str(config) in err and expected in err
+
+
+def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run(capsys, "audit", "--color", "purple")
+    assert code == 2 and "invalid choice" in err
+
+
+def test_ctrl_c_exits_130(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    b = four_envs(tmp_path)
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(audit, "read_history", interrupted)
+    code, err = run(capsys, "audit", str(b.path))
+    assert code == 130 and "interrupted" in err
+
+
+def test_unreadable_object_names_the_commit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A blob missing from the object store (as in broken mirrors): exit 2, the commit named."""
+    b = four_envs(tmp_path)
+    b.git("repack", "-adq")  # ... then unpack so one loose blob can be removed
+    blob = b.git("rev-parse", f"{b.labels['f2']}:two.py")
+    pack_dir = b.path / ".git" / "objects" / "pack"
+    for pack in pack_dir.glob("*.pack"):
+        moved = tmp_path / pack.name
+        pack.rename(moved)
+        pack.with_suffix(".idx").unlink()
+        with moved.open("rb") as stream:
+            subprocess.run(["git", "unpack-objects", "-q"], cwd=b.path, stdin=stream, check=True)
+    (b.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    code, err = run(capsys, "audit", str(b.path))
+    assert code == 2
+    assert blob in err and b.labels["f2"] in err
+
+
+def test_python_dash_m_works(tmp_path: Path) -> None:
+    b = four_envs(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "drift", "audit", str(b.path)], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "dev -> test" in proc.stdout

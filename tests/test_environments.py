@@ -1,0 +1,173 @@
+"""Environment chain detection and resolution, as findings.md describes it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from drift_fixtures.builder import RepoBuilder
+
+from drift.audit import open_repository, run_audit
+from drift.cli import main
+from drift.config import EnvSpec, IgnoreRules, Settings, load_settings
+from drift.environments import resolve_chain
+from tests.small_repos import four_envs
+
+
+def chain(path: Path, settings: Settings | None = None) -> list[tuple[str, str]]:
+    repo = open_repository(path, settings or Settings())
+    return [(e.name, e.ref) for e in resolve_chain(repo, settings or Settings()).envs]
+
+
+def test_local_branches_by_role_in_chain_order(tmp_path: Path) -> None:
+    b = four_envs(tmp_path)
+    b.branch("feature/login", "dev")
+    b.branch("release/1.0", "dev")
+    b.branch("hotfix/urgent", "prod")
+    assert chain(b.path) == [
+        ("dev", "refs/heads/dev"),
+        ("test", "refs/heads/test"),
+        ("staging", "refs/heads/staging"),
+        ("prod", "refs/heads/prod"),
+    ]
+
+
+def test_synonyms_and_main_master_note(tmp_path: Path) -> None:
+    b = RepoBuilder.init(tmp_path / "r", branch="develop")
+    b.commit("one", {"a": "1\n"})
+    for name in ("qa", "master", "main"):
+        b.branch(name, "develop")
+    repo = open_repository(b.path, Settings())
+    found = resolve_chain(repo, Settings())
+    assert [e.name for e in found.envs] == ["develop", "qa", "master"]
+    assert any("main" in note and "--envs" in note for note in found.notes)
+
+
+def _clone_remote_only(source: Path, target: Path) -> None:
+    subprocess.run(["git", "clone", "-q", "--bare", str(source), str(target)], check=True)
+    subprocess.run(["git", "init", "-q", str(target.with_suffix(".work"))], check=True)
+    work = target.with_suffix(".work")
+    subprocess.run(["git", "remote", "add", "origin", str(source)], cwd=work, check=True)
+    subprocess.run(["git", "fetch", "-q", "origin"], cwd=work, check=True)
+
+
+def test_remote_only_environments(tmp_path: Path) -> None:
+    b = four_envs(tmp_path)
+    _clone_remote_only(b.path, tmp_path / "clone.git")
+    work = tmp_path / "clone.work"
+    assert chain(work) == [
+        ("dev", "refs/remotes/origin/dev"),
+        ("test", "refs/remotes/origin/test"),
+        ("staging", "refs/remotes/origin/staging"),
+        ("prod", "refs/remotes/origin/prod"),
+    ]
+
+
+def test_local_branch_that_differs_from_remote_is_used_and_noted(tmp_path: Path) -> None:
+    b = four_envs(tmp_path)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--no-local", str(b.path), str(clone)], check=True)
+    subprocess.run(["git", "branch", "-q", "prod", "origin/prod"], cwd=clone, check=True)
+    subprocess.run(["git", "branch", "-q", "-f", "prod", "origin/staging"], cwd=clone, check=True)
+    repo = open_repository(clone, Settings())
+    envs = {e.name: e for e in resolve_chain(repo, Settings()).envs}
+    assert envs["prod"].ref == "refs/heads/prod"
+    assert "origin/prod points to" in envs["prod"].reason
+    assert envs["test"].ref == "refs/remotes/origin/test"
+
+
+def test_bare_repository_and_detached_head(tmp_path: Path) -> None:
+    b = four_envs(tmp_path)
+    bare = tmp_path / "mirror.git"
+    subprocess.run(["git", "clone", "-q", "--mirror", str(b.path), str(bare)], check=True)
+    assert [n for n, _ in chain(bare)] == ["dev", "test", "staging", "prod"]
+    b.git("checkout", "-q", "--detach", "HEAD~1")
+    assert [n for n, _ in chain(b.path)] == ["dev", "test", "staging", "prod"]
+
+
+def test_explicit_envs_accept_full_refs_remote_refs_and_tags(tmp_path: Path) -> None:
+    b = four_envs(tmp_path)
+    b.tag("v1.0", "prod")
+    b.git("update-ref", "refs/remotes/upstream/qa", b.rev("test"))
+    specs = (
+        EnvSpec("dev"),
+        EnvSpec("upstream/qa"),
+        EnvSpec("release", "v1.0"),
+        EnvSpec("live", "refs/heads/prod"),
+    )
+    assert chain(b.path, Settings(envs=specs)) == [
+        ("dev", "refs/heads/dev"),
+        ("upstream/qa", "refs/remotes/upstream/qa"),
+        ("release", "refs/tags/v1.0"),
+        ("live", "refs/heads/prod"),
+    ]
+
+
+def test_pull_and_notes_refs_are_never_environments(tmp_path: Path) -> None:
+    b = four_envs(tmp_path)
+    b.git("update-ref", "refs/pull/1/head", b.rev("dev"))
+    b.git("update-ref", "refs/notes/prod", b.rev("dev"))
+    b.git("update-ref", "refs/remotes/origin/HEAD", b.rev("dev"))
+    assert [n for n, _ in chain(b.path)] == ["dev", "test", "staging", "prod"]
+
+
+def test_config_files_in_order_of_precedence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.drift]\nenvironments = ['dev', 'prod']\n")
+    assert load_settings(tmp_path, None).envs == (EnvSpec("dev"), EnvSpec("prod"))
+    (tmp_path / ".drift.toml").write_text(
+        "environments = ['dev', {name = 'live', ref = 'refs/heads/prod'}]\n"
+        "match = ['patch-id']\nsince = 2025-01-01\n[ignore]\nauthors = ['*[bot]*']\n"
+    )
+    settings = load_settings(tmp_path, None)
+    assert settings.envs == (EnvSpec("dev"), EnvSpec("live", "refs/heads/prod"))
+    assert settings.match == ("patch-id",)
+    assert settings.since == 1735689600
+    assert settings.ignore.authors == ("*[bot]*",)
+    other = tmp_path / "other.toml"
+    other.write_text("environments = ['test', 'prod']\n")
+    assert load_settings(tmp_path, other).envs == (EnvSpec("test"), EnvSpec("prod"))
+
+
+def test_config_drives_the_audit_and_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    b = four_envs(tmp_path)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    (work / ".drift.toml").write_text(
+        "environments = ['dev', 'prod']\n[ignore]\nmessages = ['^feature two']\n"
+    )
+    monkeypatch.chdir(work)
+    assert main(["audit", str(b.path), "--json", "out.json"]) == 0
+    data = json.loads((work / "out.json").read_text())
+    assert data["settings"]["environments"] == ["dev", "prod"]
+    assert data["settings"]["config_file"].endswith(".drift.toml")
+    pending = [f["commit"] for f in data["findings"] if f["kind"] == "pending"]
+    assert b.labels["f1"] in pending and b.labels["f2"] not in pending
+    assert data["stats"]["ignored_commits"] == 1
+    # the command line wins over the file
+    assert main(["audit", str(b.path), "--envs", "test,prod", "--json", "out.json"]) == 0
+    assert json.loads((work / "out.json").read_text())["settings"]["environments"] == [
+        "test",
+        "prod",
+    ]
+
+
+def test_ignored_bot_commits_still_count_in_ahead_behind(tmp_path: Path) -> None:
+    b = four_envs(tmp_path)
+    b.author, b.email = "dependabot[bot]", "bot@example.com"
+    b.commit("bump lib", {"requirements.txt": "lib==2\n"})
+    settings = Settings(envs=(EnvSpec("dev"), EnvSpec("test")))
+    report = run_audit(b.path, settings)
+    ignored = run_audit(
+        b.path, Settings(envs=settings.envs, ignore=IgnoreRules(authors=("*[[]bot[]]",)))
+    )
+    div = next(f for f in report.findings if f.kind == "divergence")
+    div_ignored = next(f for f in ignored.findings if f.kind == "divergence")
+    assert div.fields["behind"] == div_ignored.fields["behind"] == 3
+    assert div.fields["pending_changes"] == 2 and div_ignored.fields["pending_changes"] == 1

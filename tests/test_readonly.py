@@ -1,0 +1,33 @@
+"""drift never writes to the repository it audits: refs, index, config and objects unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from drift.cli import main
+from tests.small_repos import four_envs
+
+
+def snapshot(git_dir: Path) -> dict[str, str]:
+    """Every file under .git with a digest of its content and its mode."""
+    out: dict[str, str] = {}
+    for path in sorted(git_dir.rglob("*")):
+        if path.is_file():
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            out[str(path.relative_to(git_dir))] = f"{digest}:{path.stat().st_mode:o}"
+    return out
+
+
+def test_audit_leaves_the_repository_byte_for_byte_unchanged(tmp_path: Path) -> None:
+    b = four_envs(tmp_path)
+    b.git("gc", "-q")  # packed refs and objects too
+    b.commit("loose object after gc", {"late.txt": "x\n"})
+    git_dir = b.path / ".git"
+    before = snapshot(git_dir)
+    worktree_before = sorted(p.name for p in b.path.iterdir())
+    assert main(["audit", str(b.path), "--json", str(tmp_path / "r.json")]) == 0
+    assert main(["audit", str(b.path), "--envs", "dev,prod", "--json", "-"]) == 0
+    assert snapshot(git_dir) == before
+    assert sorted(p.name for p in b.path.iterdir()) == worktree_before
+    assert b.git("status", "--porcelain") == ""
