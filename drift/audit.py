@@ -100,9 +100,10 @@ def _report(
     stats: dict[str, Any] = {}
     changes: list[dict[str, Any]] = []
     if history is not None and grouping is not None:
-        for commit_id, named in grouping.dangling:
+        for dangling in grouping.dangling:
             notes.append(
-                f"{commit_id[:12]} names {named} in a cherry-pick trailer; no such commit here"
+                f"{dangling.commit[:12]} names {dangling.named} in a cherry-pick trailer, which is "
+                f"{dangling.why}: that trailer was not used"
             )
         stats = {
             "commits_walked": len(history.order),

@@ -37,6 +37,15 @@ class RevertLink:
     named: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Dangling:
+    """A trailer naming a commit this repository cannot resolve, and why."""
+
+    commit: str
+    named: str
+    why: str
+
+
 @dataclass(frozen=True)
 class Change:
     """A set of commits carrying one logical edit; `id` is its first-introduced commit."""
@@ -54,8 +63,7 @@ class Grouping:
     change_of: dict[str, Change]
     copies: list[CopyLink]
     reverts: list[RevertLink]
-    dangling: list[tuple[str, str]] = field(default_factory=list)
-    """(commit, id its trailer names) for trailers naming commits the repository lacks."""
+    dangling: list[Dangling] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
 
@@ -132,13 +140,15 @@ def group_changes(
             empty.append(commit_id)
         else:
             candidates.append(commit_id)
+            if "patch-id" in settings.match:
+                repo.patch_id(commit_id)  # computed once here, reused by every pair
     revert_links = find_reverts(history, candidates)
     revert_set = {link.revert for link in revert_links}
     uf = _UnionFind()
     for commit_id in candidates:
         uf.find(commit_id)
     copies: list[CopyLink] = []
-    dangling: list[tuple[str, str]] = []
+    dangling: list[Dangling] = []
     if "trailer" in settings.match:
         copies, dangling = _trailer_links(history, candidates, uf)
     if "patch-id" in settings.match:
@@ -146,9 +156,10 @@ def group_changes(
     key = intro_order(history)
     changes: list[Change] = []
     change_of: dict[str, Change] = {}
+    candidate_set = set(candidates)
     for members in uf.groups():
         ordered = tuple(sorted(members, key=key))
-        in_scope = [m for m in ordered if m in revert_set or m in candidates]
+        in_scope = [m for m in ordered if m in candidate_set]
         change = Change(ordered[0], ordered, all(m in revert_set for m in in_scope))
         changes.append(change)
         change_of.update(dict.fromkeys(ordered, change))
@@ -159,18 +170,35 @@ def group_changes(
 
 def _trailer_links(
     history: History, candidates: list[str], uf: _UnionFind
-) -> tuple[list[CopyLink], list[tuple[str, str]]]:
+) -> tuple[list[CopyLink], list[Dangling]]:
+    """One pair per hop. `git cherry-pick -x` of a pick keeps the old trailer and adds one, so
+    a trailer whose commit is named again by a later trailer's commit is an earlier hop of
+    that chain, not a second original; separate trailers with no such link (a squash of
+    several picks) are each an original of the copy."""
+    repo = history.repo
     copies: list[CopyLink] = []
-    dangling: list[tuple[str, str]] = []
+    dangling: list[Dangling] = []
     for commit_id in candidates:
+        resolved: list[str] = []
         for named in cherry_picked_from(history.commits[commit_id].message):
-            original = history.repo.expand_id(named)
+            original, why = repo.lookup_commit(named)
             if original is None:
-                dangling.append((commit_id, named))
-            elif original != commit_id:
-                copies.append(CopyLink(original, commit_id, "trailer"))
-                uf.union(commit_id, original)
+                dangling.append(Dangling(commit_id, named, why))
+            elif original != commit_id and original not in resolved:
+                resolved.append(original)
+        for i, original in enumerate(resolved):
+            uf.union(commit_id, original)
+            later_hops = resolved[i + 1 :]
+            if any(original in _trailer_targets(history, hop) for hop in later_hops):
+                continue
+            copies.append(CopyLink(original, commit_id, "trailer"))
     return copies, dangling
+
+
+def _trailer_targets(history: History, commit_id: str) -> set[str]:
+    repo = history.repo
+    message = repo.commit(commit_id).message
+    return {t for named in cherry_picked_from(message) if (t := repo.expand_id(named))}
 
 
 def _patch_id_links(

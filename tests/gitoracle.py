@@ -35,8 +35,25 @@ def cherry(repo: Path, upstream: str, head: str) -> dict[str, str]:
 
 
 def patch_id_stable(repo: Path, commit: str) -> str | None:
-    """`git diff-tree -p C | git patch-id --stable`, diffed as git cherry diffs (no heuristics)."""
-    diff = subprocess.run(
+    """`git diff-tree -p C | git patch-id --stable`, diffed as git cherry diffs (no heuristics).
+
+    Returns None for an empty diff. Only meaningful when `hunks_only(commit)`: for files
+    without hunks (empty or binary files, mode-only changes) the `patch-id` command hashes
+    other header lines than `git cherry`'s internal patch id does (git 2.39).
+    """
+    diff = _diff_tree(repo, commit)
+    out = git(repo, "patch-id", "--stable", stdin=diff)
+    return out.split()[0] if out else None
+
+
+def hunks_only(repo: Path, commit: str) -> bool:
+    """Every file in the commit's diff has `---`/`+++` lines and textual hunks."""
+    sections = _diff_tree(repo, commit).split(b"\ndiff --git ")
+    return all(b"\n--- " in s and b"\n@@ " in s and b"Binary files" not in s for s in sections)
+
+
+def _diff_tree(repo: Path, commit: str) -> bytes:
+    return subprocess.run(
         [
             "git",
             "diff-tree",
@@ -51,5 +68,3 @@ def patch_id_stable(repo: Path, commit: str) -> str | None:
         capture_output=True,
         check=True,
     ).stdout
-    out = git(repo, "patch-id", "--stable", stdin=diff)
-    return out.split()[0] if out else None

@@ -86,7 +86,11 @@ def check_invariants(b: RepoBuilder) -> None:
     for (up, down), div in by_pair.items():
         assert div["ahead"] == rev_count(b.path, f"{up}..{down}")
         assert div["behind"] == rev_count(b.path, f"{down}..{up}")
-        pending = [f for f in findings if f["kind"] == "pending" and f["upstream"] == up and f["downstream"] == down]
+        pending = [
+            f
+            for f in findings
+            if f["kind"] == "pending" and f["upstream"] == up and f["downstream"] == down
+        ]
         assert div["pending_changes"] == len(pending)
         pending_changes = {f["change"] for f in pending}
         only_down = {_change_of(data, c) for c in div["downstream_only"]}
@@ -112,12 +116,20 @@ def _counts_equal_findings(data: dict[str, Any]) -> None:
         assert count == kinds.get(kind, 0)
     for row in data["summary"]["by_pair"]:
         for kind, count in row["counts"].items():
-            behind = [f for f in data["findings"] if f["kind"] == kind and _pair(f) == (row["from"], row["to"])]
+            behind = [
+                f
+                for f in data["findings"]
+                if f["kind"] == kind and _pair(f) == (row["from"], row["to"])
+            ]
             assert count == len(behind)
 
 
 def _pair(f: dict[str, Any]) -> tuple[str, str] | None:
-    for a, c in (("upstream", "downstream"), ("original_env", "copy_env"), ("from_env", "into_env")):
+    for a, c in (
+        ("upstream", "downstream"),
+        ("original_env", "copy_env"),
+        ("from_env", "into_env"),
+    ):
         if a in f:
             return (f[a], f[c])
     return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from drift.changes import Change, Grouping
 from drift.config import Settings
@@ -19,6 +19,14 @@ class AuditContext:
     grouping: Grouping
     settings: Settings
     as_of: int
+    reverted_by: dict[str, list[str]] = field(init=False)
+    """Reverted commit -> the commits that revert it."""
+
+    def __post_init__(self) -> None:
+        self.reverted_by = {}
+        for link in self.grouping.reverts:
+            if link.reverted is not None:
+                self.reverted_by.setdefault(link.reverted, []).append(link.revert)
 
     @property
     def names(self) -> list[str]:

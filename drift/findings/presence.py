@@ -27,9 +27,10 @@ def _pending(ctx: AuditContext, up: int, down: int) -> list[Finding]:
             continue
         commit_id, when = first
         reverted_by = sorted(
-            link.revert
-            for link in ctx.grouping.reverts
-            if link.reverted in change.commits and ctx.history.present(link.revert, up)
+            revert
+            for commit in change.commits
+            for revert in ctx.reverted_by.get(commit, ())
+            if ctx.history.present(revert, up)
         )
         note = None
         if reverted_by:

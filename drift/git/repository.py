@@ -56,6 +56,8 @@ class GitRepository:
         self._commits: dict[str, CommitInfo] = {}
         self._changes: dict[str, list[FileChange]] = {}
         self._patch_ids: dict[str, str | None] = {}
+        self._refs: list[RefInfo] | None = None
+        self._ancestry: dict[tuple[str, str], bool] = {}
 
     @classmethod
     def open(cls, path: Path) -> GitRepository:
@@ -113,6 +115,8 @@ class GitRepository:
         Other namespaces (refs/pull/*, refs/notes/*, review refs) are never listed, so they
         are never walked. Symbolic refs such as refs/remotes/origin/HEAD are skipped.
         """
+        if self._refs is not None:
+            return self._refs
         refs: list[RefInfo] = []
         for raw in self._repo.raw_listall_references():
             name = raw.decode("utf-8", errors="surrogateescape")
@@ -121,7 +125,8 @@ class GitRepository:
             commit = self.resolve_ref(name)
             if commit is not None:
                 refs.append(RefInfo(name, commit))
-        return sorted(refs, key=lambda ref: ref.name)
+        self._refs = sorted(refs, key=lambda ref: ref.name)
+        return self._refs
 
     def resolve_ref(self, name: str) -> str | None:
         """The commit a full ref name points to (peeling tags), or None."""
@@ -135,15 +140,21 @@ class GitRepository:
 
     def expand_id(self, prefix: str) -> str | None:
         """Full id of the commit an abbreviated id names, None if absent or ambiguous."""
+        return self.lookup_commit(prefix)[0]
+
+    def lookup_commit(self, prefix: str) -> tuple[str | None, str]:
+        """(full id, "") for a hex prefix naming one commit, else (None, why not)."""
         try:
-            obj = (
-                self._repo.get(prefix) if len(prefix) == 40 else self._repo.revparse_single(prefix)
-            )
-        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
-            return None
-        if obj is None or obj.type != pygit2.enums.ObjectType.COMMIT:
-            return None
-        return str(obj.id)
+            obj = self._repo.get(prefix)
+        except pygit2.AmbiguousError:
+            return None, "ambiguous"
+        except (KeyError, ValueError, pygit2.GitError):
+            return None, "not in this repository"
+        if obj is None:
+            return None, "not in this repository"
+        if obj.type != pygit2.enums.ObjectType.COMMIT:
+            return None, f"a {obj.type_str}, not a commit"
+        return str(obj.id), ""
 
     # -- commits -------------------------------------------------------------------------
     def commit(self, commit_id: str) -> CommitInfo:
@@ -202,7 +213,12 @@ class GitRepository:
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         """`git merge-base --is-ancestor ancestor descendant` (a commit is its own ancestor)."""
-        return ancestor == descendant or bool(self._repo.descendant_of(descendant, ancestor))
+        if ancestor == descendant:
+            return True
+        key = (ancestor, descendant)
+        if key not in self._ancestry:
+            self._ancestry[key] = bool(self._repo.descendant_of(descendant, ancestor))
+        return self._ancestry[key]
 
     # -- diffs ---------------------------------------------------------------------------
     def file_changes(self, commit_id: str) -> list[FileChange]:
