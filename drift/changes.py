@@ -108,10 +108,8 @@ def is_ignored(history: History, commit_id: str, settings: Settings) -> bool:
     if settings.since is not None and info.commit_time < settings.since:
         return True
     rules = settings.ignore
-    if any(
-        fnmatch.fnmatchcase(info.author_name, p) or fnmatch.fnmatchcase(info.author_email, p)
-        for p in rules.authors
-    ):
+    who = (info.author_name, info.author_email)
+    if any(p in who or any(fnmatch.fnmatchcase(w, p) for w in who) for p in rules.authors):
         return True
     if any(re.search(p, info.message) for p in rules.messages):
         return True

@@ -34,7 +34,7 @@ class IgnoreRules:
     """Commits drift leaves out of change grouping (still counted in ahead/behind)."""
 
     authors: tuple[str, ...] = ()
-    """Glob patterns matched against the author name and the author email."""
+    """Exact names or emails (`dependabot[bot]`), or glob patterns matched against either."""
     messages: tuple[str, ...] = ()
     """Regular expressions searched in the whole commit message."""
     paths: tuple[str, ...] = ()

@@ -1,0 +1,65 @@
+"""Every scenario's whole findings list equals what the scenario states, and agrees with git."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drift.audit import run_audit
+from drift.config import EnvSpec, Settings
+from drift_fixtures.expect import Scenario, finding_key
+from drift_fixtures.scenarios import ALL
+from tests.gitoracle import is_ancestor, rev_count
+
+Builder = Callable[[Path], Scenario]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Scenario]:
+    """Build each scenario once per module, on demand."""
+    cache: dict[str, Scenario] = {}
+
+    def get(name: str) -> Scenario:
+        if name not in cache:
+            cache[name] = ALL[name](tmp_path_factory.mktemp(name))
+        return cache[name]
+
+    return get
+
+
+def audit(scenario: Scenario) -> dict[str, Any]:
+    settings = Settings() if scenario.detect else Settings(envs=tuple(EnvSpec(e) for e in scenario.envs))
+    return run_audit(scenario.path, settings, now=0).to_dict()
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_findings_equal_the_scenario(name: str, built: Callable[[str], Scenario]) -> None:
+    scenario = built(name)
+    data = audit(scenario)
+    assert [e["name"] for e in data["environments"]] == scenario.envs
+    actual = sorted((finding_key(f) for f in data["findings"]), key=repr)
+    assert actual == scenario.expected_keys()
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_counts_agree_with_plain_git(name: str, built: Callable[[str], Scenario]) -> None:
+    scenario = built(name)
+    data = audit(scenario)
+    refs = {e["name"]: e["ref"] for e in data["environments"]}
+    for f in data["findings"]:
+        if f["kind"] == "divergence":
+            up, down = refs[f["upstream"]], refs[f["downstream"]]
+            assert f["ahead"] == rev_count(scenario.path, f"{up}..{down}")
+            assert f["behind"] == rev_count(scenario.path, f"{down}..{up}")
+        elif f["kind"] == "pending":
+            assert is_ancestor(scenario.path, f["commit"], refs[f["upstream"]])
+            assert not is_ancestor(scenario.path, f["commit"], refs[f["downstream"]])
+        elif f["kind"] == "missing_hotfix":
+            for env in f["missing_from"]:
+                assert not is_ancestor(scenario.path, f["commit"], refs[env])
+    counts = data["summary"]["by_kind"]
+    for kind, count in counts.items():
+        assert count == sum(1 for f in data["findings"] if f["kind"] == kind)
