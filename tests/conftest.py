@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pygit2
 import pytest
+
 from drift_fixtures.builder import hermetic_env
 
 

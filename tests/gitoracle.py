@@ -62,6 +62,7 @@ def _diff_tree(repo: Path, commit: str) -> bytes:
             "--full-index",
             "--no-renames",
             "--no-indent-heuristic",
+            "--no-commit-id",
             commit,
         ],
         cwd=repo,

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from drift_fixtures.builder import RepoBuilder
 
 from drift import audit
 from drift.cli import main
+from drift_fixtures.builder import RepoBuilder
 from tests.small_repos import four_envs
 
 

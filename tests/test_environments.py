@@ -7,12 +7,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from drift_fixtures.builder import RepoBuilder
 
 from drift.audit import open_repository, run_audit
 from drift.cli import main
 from drift.config import EnvSpec, IgnoreRules, Settings, load_settings
 from drift.environments import resolve_chain
+from drift_fixtures.builder import RepoBuilder
 from tests.small_repos import four_envs
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from drift_fixtures.builder import RepoBuilder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drift.git import GitRepository
+from drift_fixtures.builder import RepoBuilder
 from tests.gitoracle import cherry, git, hunks_only, patch_id_stable
 
 TEXT_EDITS: list[tuple[str, dict[str, str | bytes | None]]] = [

@@ -8,6 +8,7 @@ counts must equal the findings behind them and agree with `git rev-list`, `git c
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 from collections import Counter
@@ -80,7 +81,7 @@ def check_invariants(b: RepoBuilder) -> None:
     findings = data["findings"]
     _counts_equal_findings(data)
     by_pair = {(f["upstream"], f["downstream"]): f for f in findings if f["kind"] == "divergence"}
-    assert list(by_pair) == list(zip(ENVS, ENVS[1:], strict=False))
+    assert list(by_pair) == list(itertools.pairwise(ENVS))
     changes = {c["id"]: c["commits"] for c in data["changes"]}
     repo = GitRepository.open(b.path)
     for (up, down), div in by_pair.items():

@@ -31,7 +31,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Scenario]
 
 
 def audit(scenario: Scenario) -> dict[str, Any]:
-    settings = Settings() if scenario.detect else Settings(envs=tuple(EnvSpec(e) for e in scenario.envs))
+    settings = (
+        Settings() if scenario.detect else Settings(envs=tuple(EnvSpec(e) for e in scenario.envs))
+    )
     return run_audit(scenario.path, settings, now=0).to_dict()
 
 
