@@ -126,8 +126,9 @@ def verdict(findings: list[Finding], names: list[str]) -> list[str]:
     picks = by_kind.get("cherry_pick", [])
     if picks:
         lines.append(
-            f"{_plural(len(picks), 'commit')} were copied between branches by cherry-pick, so "
-            f"what runs in {last} is not the history that was tested in {first}."
+            f"{_plural(len(picks), 'commit')} were copied between environment branches by "
+            "cherry-pick instead of promoted: the same change exists as different commits, "
+            "so what was tested is not, commit for commit, what was released."
         )
     backs = by_kind.get("back_merge", [])
     if backs:

@@ -89,8 +89,17 @@ class GitRepository:
 
     @property
     def is_partial_clone(self) -> bool:
-        """Objects may be missing by design (`git clone --filter`)."""
-        return self.config_value("extensions.partialclone") is not None
+        """Objects may be missing by design (`git clone --filter`): a promisor remote is set."""
+        if self.config_value("extensions.partialclone") is not None:
+            return True
+        try:
+            entries = [(e.name, e.value) for e in self._repo.config]
+        except pygit2.GitError:
+            return False
+        return any(
+            name.startswith("remote.") and name.endswith(".promisor") and value == "true"
+            for name, value in entries
+        )
 
     @property
     def is_empty(self) -> bool:

@@ -125,11 +125,12 @@ def _urgent(data: dict[str, Any], console: Console) -> None:
     if pending:
         title = f"Oldest pending changes ({min(len(pending), URGENT_ROWS)} of {len(pending)})"
         table = Table(title=title, title_justify="left")
-        for column in ("commit", "pair", "age", "subject"):
+        for column in ("commit", "since", "pair", "age", "subject"):
             table.add_column(column)
         for f in pending[:URGENT_ROWS]:
             table.add_row(
                 _short(f["commit"]),
+                str(f["introduced_at"])[:10],
                 Text(f"{f['upstream']} -> {f['downstream']}"),
                 f"{f['age_days']} d",
                 _subject(data, f["commit"]),

@@ -1,0 +1,169 @@
+"""The engine's promises beyond individual findings: work done once, the common base never
+diffed, byte-identical reports, honest output on and off a terminal, drift's own history."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drift.audit import run_audit
+from drift.cli import main
+from drift.config import EnvSpec, Settings
+from drift.git import repository as repository_module
+from drift.git.repository import GitRepository
+from drift.report import SCHEMA_VERSION
+from drift_fixtures.demo import build_demo
+from drift_fixtures.expect import Scenario
+from tests.gitoracle import git, is_ancestor, rev_count
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    return build_demo(tmp_path_factory.mktemp("demo"))
+
+
+def test_each_patch_id_is_computed_once_and_reused_by_every_pair(
+    demo: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cached change list of a commit reaches the hashing code at most once per run."""
+    seen: list[list[Any]] = []  # kept alive, so no two of them can share an id()
+    real = repository_module.patch_id
+
+    def counting(repo: Any, changes: list[Any]) -> str | None:
+        seen.append(changes)
+        return real(repo, changes)
+
+    monkeypatch.setattr(repository_module, "patch_id", counting)
+    report = run_audit(demo.path, Settings(), now=0)
+    assert len(seen) == len({id(changes) for changes in seen})
+    assert len(seen) >= report.stats["commits_outside_base"] // 2
+
+
+def test_common_base_is_never_diffed(demo: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every commit whose diff is read is missing from at least one environment."""
+    diffed: set[str] = set()
+    real = GitRepository._diff
+
+    def recording(
+        self: GitRepository, old: str | None, new: str | None, commit_id: str | None
+    ) -> Any:
+        if commit_id is not None:
+            diffed.add(commit_id)
+        return real(self, old, new, commit_id)
+
+    monkeypatch.setattr(GitRepository, "_diff", recording)
+    data = run_audit(demo.path, Settings(), now=0).to_dict()
+    tips = [env["ref"] for env in data["environments"]]
+    assert diffed
+    for commit in diffed:
+        assert not all(is_ancestor(demo.path, commit, tip) for tip in tips), commit
+    total = rev_count(demo.path, "--all")
+    assert len(diffed) < total / 2  # the demo's first months are shared history
+
+
+def test_report_is_byte_identical_run_to_run(demo: Scenario, tmp_path: Path) -> None:
+    one, two = tmp_path / "one.json", tmp_path / "two.json"
+    assert main(["audit", str(demo.path), "--json", str(one)]) == 0
+    assert main(["audit", str(demo.path), "--json", str(two)]) == 0
+    strip: Callable[[Path], dict[str, Any]] = lambda p: {
+        k: v for k, v in json.loads(p.read_text()).items() if k != "generated_at"
+    }
+    assert strip(one) == strip(two)
+    assert one.read_text().replace(
+        json.loads(one.read_text())["generated_at"], ""
+    ) == two.read_text().replace(json.loads(two.read_text())["generated_at"], "")
+
+
+def test_json_follows_the_report_spec(demo: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", str(demo.path), "--json", "-"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["schema_version"] == SCHEMA_VERSION
+    assert data["tool"]["name"] == "drift"
+    assert data["generated_at"].endswith("Z")
+    for key in ("repository", "settings", "environments", "findings", "summary", "commits"):
+        assert key in data
+    for env in data["environments"]:
+        assert set(env) >= {"name", "ref", "commit", "commit_time"}
+        assert len(env["commit"]) == 40
+    required = {
+        "pending": {"commit", "upstream", "downstream", "age_days"},
+        "cherry_pick": {"original", "copy", "original_env", "copy_env", "method", "score"},
+        "back_merge": {"merge", "from_env", "into_env"},
+        "promotion_merge": {"merge", "from_env", "into_env"},
+        "hotfix": {"commit", "origin"},
+        "missing_hotfix": {"commit", "origin", "missing_from"},
+        "revert": {"revert", "reverted"},
+        "divergence": {"upstream", "downstream", "ahead", "behind", "pending_changes"},
+    }
+    ids = set()
+    for f in data["findings"]:
+        assert set(f) >= required[f["kind"]] | {"id", "kind", "note"}
+        ids.add(f["id"])
+        for key in ("commit", "original", "copy", "merge", "revert"):
+            if key in f:
+                assert len(f[key]) == 40 and f[key] in data["commits"]
+    assert len(ids) == len(data["findings"])
+    assert sum(data["summary"]["by_kind"].values()) == len(data["findings"])
+
+
+def test_no_progress_bar_or_colour_off_a_terminal(
+    demo: Scenario, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["audit", str(demo.path)]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and "\x1b[" not in out
+    assert main(["audit", str(demo.path), "--color", "always"]) == 0
+    assert "\x1b[" in capsys.readouterr().out
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert main(["audit", str(demo.path)]) == 0
+    assert "\x1b[" not in capsys.readouterr().out
+
+
+def test_markup_in_commit_subjects_is_printed_literally(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from drift_fixtures.builder import RepoBuilder
+
+    b = RepoBuilder.init(tmp_path / "r")
+    b.commit("base", {"a": "1\n"})
+    b.branch("prod", "dev")
+    b.commit("[bold red]boom[/] </script><img src=x onerror=alert(1)>", {"b": "2\n"})
+    assert main(["audit", str(b.path), "--color", "never"]) == 0
+    assert "[bold red]boom[/] </script><img src=x onerror=alert(1)>" in capsys.readouterr().out
+
+
+def test_partial_clone_missing_blobs_is_a_clear_error(
+    demo: Scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(demo.path, "config", "uploadpack.allowFilter", "true")
+    clone = tmp_path / "blobless"
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", "--filter=blob:none", f"file://{demo.path}", str(clone)],
+        check=True,
+    )
+    code = main(["audit", str(clone)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "partial clone" in err and "Traceback" not in err
+
+
+def test_drift_own_repository(tmp_path: Path) -> None:
+    """drift audits its own history: two environments cut from it agree with git's counts."""
+    here = Path(__file__).resolve().parent.parent
+    clone = tmp_path / "self"
+    subprocess.run(["git", "clone", "-q", str(here), str(clone)], check=True)
+    count = rev_count(clone, "HEAD")
+    git(clone, "branch", "prod", f"HEAD~{min(3, count - 1)}")
+    git(clone, "branch", "dev", "HEAD")
+    settings = Settings(envs=(EnvSpec("dev"), EnvSpec("prod")))
+    data = run_audit(clone, settings, now=0).to_dict()
+    div = next(f for f in data["findings"] if f["kind"] == "divergence")
+    assert div["behind"] == rev_count(clone, "prod..dev")
+    assert div["ahead"] == rev_count(clone, "dev..prod") == 0
+    pending = [f for f in data["findings"] if f["kind"] == "pending"]
+    assert len(pending) == div["pending_changes"] <= div["behind"]
