@@ -31,7 +31,7 @@ def test_each_patch_id_is_computed_once_and_reused_by_every_pair(
 ) -> None:
     """The cached change list of a commit reaches the hashing code at most once per run."""
     seen: list[list[Any]] = []  # kept alive, so no two of them can share an id()
-    real = repository_module.patch_id
+    real = repository_module.patch_id  # type: ignore[attr-defined]
 
     def counting(repo: Any, changes: list[Any]) -> str | None:
         seen.append(changes)
