@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,10 @@ import pytest
 
 from drift.audit import run_audit
 from drift.config import EnvSpec, Settings
+from drift.git import GitRepository
 from drift_fixtures.expect import Scenario, finding_key
 from drift_fixtures.scenarios import ALL
-from tests.gitoracle import is_ancestor, rev_count
+from tests.gitoracle import cherry, git, is_ancestor, rev_count
 
 Builder = Callable[[Path], Scenario]
 
@@ -65,3 +67,25 @@ def test_counts_agree_with_plain_git(name: str, built: Callable[[str], Scenario]
     counts = data["summary"]["by_kind"]
     for kind, count in counts.items():
         assert count == sum(1 for f in data["findings"] if f["kind"] == kind)
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_patch_id_equivalence_agrees_with_git_cherry(
+    name: str, built: Callable[[str], Scenario]
+) -> None:
+    """For every pair of environments, `git cherry` marks a commit '-' exactly when drift
+    finds a commit with its patch id on the other side. The one deliberate difference:
+    an empty commit has no patch id in drift (it carries no change), while git matches
+    two empty commits with each other."""
+    scenario = built(name)
+    repo = GitRepository.open(scenario.path)
+    refs = [e["ref"] for e in audit(scenario)["environments"]]
+    for a, b in itertools.permutations(refs, 2):
+        theirs = git(scenario.path, "rev-list", "--no-merges", f"{b}..{a}").split()
+        their_ids = {repo.patch_id(c) for c in theirs} - {None}
+        for commit, mark in cherry(scenario.path, a, b).items():
+            ours = repo.patch_id(commit)
+            if ours is None:
+                assert not repo.file_changes(commit), "only empty commits lack a patch id"
+                continue
+            assert (mark == "-") == (ours in their_ids), (a, b, commit)
