@@ -173,13 +173,14 @@ def _trailer_links(
     a trailer whose commit is named again by a later trailer's commit is an earlier hop of
     that chain, not a second original; separate trailers with no such link (a squash of
     several picks) are each an original of the copy."""
-    repo = history.repo
     copies: list[CopyLink] = []
     dangling: list[Dangling] = []
     for commit_id in candidates:
         resolved: list[str] = []
         for named in cherry_picked_from(history.commits[commit_id].message):
-            original, why = repo.lookup_commit(named)
+            original, why = resolve_commit(history, named)
+            if original is not None and is_empty_commit(history, original):
+                original, why = None, "an empty commit (it carries no change)"
             if original is None:
                 dangling.append(Dangling(commit_id, named, why))
             elif original != commit_id and original not in resolved:
@@ -194,9 +195,8 @@ def _trailer_links(
 
 
 def _trailer_targets(history: History, commit_id: str) -> set[str]:
-    repo = history.repo
-    message = repo.commit(commit_id).message
-    return {t for named in cherry_picked_from(message) if (t := repo.expand_id(named))}
+    message = history.repo.commit(commit_id).message
+    return {t for named in cherry_picked_from(message) if (t := resolve_commit(history, named)[0])}
 
 
 def _patch_id_links(
@@ -227,23 +227,57 @@ def _patch_id_links(
 
 
 def find_reverts(history: History, candidates: Iterable[str]) -> list[RevertLink]:
-    """Reverts by message, then (for the rest) by a diff inverse to an earlier commit's."""
+    """Reverts by message, then (for the rest) by a diff inverse to an earlier commit's.
+
+    A commit carrying a cherry-pick trailer, or sharing its patch id with an earlier
+    ordinary commit, is a copy: it takes the revert status of what it copies instead of
+    being tested as an undo (re-picking F after `revert F` is a copy of F, not a revert of
+    the revert).
+    """
     repo = history.repo
     links: list[RevertLink] = []
     by_paths: dict[frozenset[bytes], list[str]] = defaultdict(list)
     plain: list[str] = []
     for commit_id in candidates:
-        named = reverts(history.commits[commit_id].message)
+        message = history.commits[commit_id].message
+        named = reverts(message)
         if named is not None:
-            links.append(RevertLink(commit_id, repo.expand_id(named), "message", named))
-        else:
+            links.append(RevertLink(commit_id, resolve_commit(history, named)[0], "message", named))
+        elif not cherry_picked_from(message):
             plain.append(commit_id)
         by_paths[frozenset(c.path for c in repo.file_changes(commit_id))].append(commit_id)
-    for commit_id in plain:
+    first_with_id: dict[str | None, RevertLink | None] = {}
+    for commit_id in sorted(plain, key=lambda c: (history.commits[c].commit_time, c)):
+        pid = repo.patch_id(commit_id)
         reverted = _inverse_match(history, commit_id, by_paths)
-        if reverted is not None:
-            links.append(RevertLink(commit_id, reverted, "inverse-patch"))
+        if pid in first_with_id:  # a copy of an earlier ordinary commit: same status
+            copied = first_with_id[pid]
+            if copied is not None:
+                links.append(RevertLink(commit_id, reverted or copied.reverted, "inverse-patch"))
+            continue
+        link = None if reverted is None else RevertLink(commit_id, reverted, "inverse-patch")
+        first_with_id[pid] = link
+        if link is not None:
+            links.append(link)
     return sorted(links, key=lambda link: link.revert)
+
+
+def resolve_commit(history: History, named: str) -> tuple[str | None, str]:
+    """The commit an id in a message names: among the walked commits first (commits only,
+    as git resolves a commit-ish), else anywhere in the repository."""
+    found = history.commits_with_prefix(named)
+    if len(found) == 1:
+        return found[0], ""
+    if len(found) > 1:
+        return None, "ambiguous"
+    return history.repo.lookup_commit(named)
+
+
+def is_empty_commit(history: History, commit_id: str) -> bool:
+    """Same tree as its first parent: decided from tree ids, without diffing."""
+    repo = history.repo
+    info = repo.commit(commit_id)
+    return len(info.parents) == 1 and repo.commit(info.parents[0]).tree == info.tree
 
 
 def _inverse_match(

@@ -8,6 +8,7 @@ every environment, so it can hold no drift.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -42,6 +43,7 @@ class History:
     """Per environment, its first-parent chain outside the common base, tip first."""
     intro: list[dict[str, Introduction]]
     _fp_extended: dict[int, tuple[set[str], str | None]] = field(default_factory=dict)
+    _sorted_ids: list[str] = field(default_factory=list)
 
     @property
     def full_mask(self) -> int:
@@ -63,6 +65,13 @@ class History:
     def envs_of(self, commit_id: str) -> list[int]:
         """Indexes of the environments whose tips reach the commit."""
         return [i for i in range(len(self.envs)) if self.present(commit_id, i)]
+
+    def commits_with_prefix(self, prefix: str) -> list[str]:
+        """Walked commits whose id starts with `prefix` (at most two: enough to see ambiguity)."""
+        if not self._sorted_ids:
+            self._sorted_ids = sorted(self.commits)
+        start = bisect.bisect_left(self._sorted_ids, prefix)
+        return [c for c in self._sorted_ids[start : start + 2] if c.startswith(prefix)]
 
     def first_introduction(self, commit_id: str) -> tuple[int, int] | None:
         """(time, environment) of the commit's earliest introduction; ties: most upstream."""
