@@ -55,6 +55,13 @@ class History:
         mask = self.masks.get(commit_id)
         return mask is not None and mask != self.full_mask
 
+    def in_common_base(self, commit_id: str) -> bool:
+        """Reachable from every environment (so never diffed)."""
+        mask = self.masks.get(commit_id)
+        if mask is not None:
+            return mask == self.full_mask
+        return len(self.envs_of(commit_id)) == len(self.envs)
+
     def present(self, commit_id: str, env: int) -> bool:
         """Whether an environment's tip reaches the commit (`git merge-base --is-ancestor`)."""
         mask = self.masks.get(commit_id)

@@ -473,3 +473,29 @@ def test_lookup_commit_explains_what_it_cannot_resolve(tmp_path: Path) -> None:
     assert found is None and "not a commit" in why
     assert repo.lookup_commit(head[:7]) == (head, "")
     assert repo.expand_id(prefix) is None
+
+
+def test_trailer_to_the_common_base_is_paired_without_diffing_the_base(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy naming a commit every environment already has is still a cherry_pick, with
+    `patch_differs` null and a note: the common base is never diffed."""
+    b = start(tmp_path, "prod")
+    o = b.commit("shared fix", {"fix.txt": "v1\n"})
+    b.checkout("prod")
+    b.merge("dev")
+    b.checkout("dev")
+    c = b.commit("shared fix again", {"fix.txt": "v2\n"}, body=trailer(o))
+    diffed: list[str | None] = []
+    real = GitRepository._diff
+
+    def recording(self: GitRepository, old: str | None, new: str | None, cid: str | None) -> Any:
+        diffed.append(cid)
+        return real(self, old, new, cid)
+
+    monkeypatch.setattr(GitRepository, "_diff", recording)
+    data = audit(b)
+    (pick,) = of_kind(data, "cherry_pick")
+    assert (pick["original"], pick["copy"], pick["patch_differs"]) == (o, c, None)
+    assert "common base" in pick["note"]
+    assert o not in diffed

@@ -48,6 +48,15 @@ def test_findings_equal_the_scenario(name: str, built: Callable[[str], Scenario]
     assert actual == scenario.expected_keys()
 
 
+def assert_introduced_by(repo: Path, commit: str, via: str, ref: str) -> None:
+    """`via` is on the first-parent line of `ref`, reaches `commit`, and its first parent
+    does not: it is the commit that brought `commit` into that environment."""
+    assert via in git(repo, "rev-list", "--first-parent", ref).split()
+    assert is_ancestor(repo, commit, via)
+    parents = git(repo, "rev-list", "--parents", "-n1", via).split()[1:]
+    assert not parents or not is_ancestor(repo, commit, parents[0])
+
+
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_counts_agree_with_plain_git(name: str, built: Callable[[str], Scenario]) -> None:
     scenario = built(name)
@@ -61,6 +70,11 @@ def test_counts_agree_with_plain_git(name: str, built: Callable[[str], Scenario]
         elif f["kind"] == "pending":
             assert is_ancestor(scenario.path, f["commit"], refs[f["upstream"]])
             assert not is_ancestor(scenario.path, f["commit"], refs[f["downstream"]])
+            assert_introduced_by(
+                scenario.path, f["commit"], f["introduced_by"], refs[f["upstream"]]
+            )
+        elif f["kind"] == "hotfix":
+            assert_introduced_by(scenario.path, f["commit"], f["introduced_by"], refs[f["origin"]])
         elif f["kind"] == "missing_hotfix":
             for env in f["missing_from"]:
                 assert not is_ancestor(scenario.path, f["commit"], refs[env])

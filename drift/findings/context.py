@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from drift.changes import Change, Grouping
 from drift.config import Settings
-from drift.history import History
+from drift.history import History, Introduction
 
 DAY = 86400
 
@@ -37,8 +37,8 @@ class AuditContext:
         """A change is present when any of its commits is reachable from the env's tip."""
         return any(self.history.present(c, env) for c in change.commits)
 
-    def first_into(self, change: Change, env: int) -> tuple[str, int] | None:
-        """The change's commit introduced first into `env`, and when."""
+    def first_into(self, change: Change, env: int) -> tuple[str, Introduction] | None:
+        """The change's commit introduced first into `env`, and how (when, by which commit)."""
         intro = self.history.intro[env]
         found = [
             (intro[c].time, self.history.repo.commit(c).commit_time, c)
@@ -47,8 +47,8 @@ class AuditContext:
         ]
         if not found:
             return None
-        when, _, commit_id = min(found)
-        return commit_id, when
+        commit_id = min(found)[2]
+        return commit_id, intro[commit_id]
 
     def age_days(self, since: int) -> int:
         """Whole days from `since` to the audit's `as_of` time (never negative)."""

@@ -18,16 +18,25 @@ def _env_of(ctx: AuditContext, commit_id: str) -> tuple[str | None, str | None]:
     return None, f"{commit_id[:12]} is on no environment branch"
 
 
+def _patch_differs(ctx: AuditContext, original: str, copy: str) -> bool | None:
+    """Whether a trailer pair's patches differ; None when the original is not diffed
+    (it lies in the common base, or is a merge, whose patch is not a single diff)."""
+    history = ctx.history
+    if history.in_common_base(original) or history.repo.commit(original).is_merge:
+        return None
+    repo = history.repo
+    return repo.patch_id(original) != repo.patch_id(copy)
+
+
 def cherry_picks(ctx: AuditContext) -> list[Finding]:
     """One finding per (original, copy) pair found by trailer or patch id."""
-    repo = ctx.history.repo
     findings: list[Finding] = []
     for link in ctx.grouping.copies:
         original_env, note_o = _env_of(ctx, link.original)
         copy_env, note_c = _env_of(ctx, link.copy)
-        differs = link.method == "trailer" and repo.patch_id(link.original) != repo.patch_id(
-            link.copy
-        )
+        differs: bool | None = False
+        if link.method == "trailer":
+            differs = _patch_differs(ctx, link.original, link.copy)
         fields = {
             "original": link.original,
             "copy": link.copy,
@@ -38,7 +47,13 @@ def cherry_picks(ctx: AuditContext) -> list[Finding]:
             "patch_differs": differs,
             "change": ctx.grouping.change_of[link.copy].id,
         }
-        note = "; ".join(n for n in (note_o, note_c) if n) or None
+        unknown = None
+        if differs is None:
+            unknown = (
+                "patch_differs unknown: the original is a merge or in the common base, "
+                "which drift does not diff"
+            )
+        note = "; ".join(n for n in (note_o, note_c, unknown) if n) or None
         findings.append(Finding("cherry_pick", fields, note))
     return findings
 

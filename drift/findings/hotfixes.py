@@ -24,6 +24,7 @@ def hotfixes(ctx: AuditContext) -> list[Finding]:
             "commit": commit_id,
             "origin": ctx.names[env],
             "introduced_at": iso(when),
+            "introduced_by": ctx.history.intro[env][commit_id].via,
             "change": change.id,
         }
         findings.append(Finding("hotfix", dict(fields)))

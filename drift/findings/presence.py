@@ -25,7 +25,7 @@ def _pending(ctx: AuditContext, up: int, down: int) -> list[Finding]:
         first = ctx.first_into(change, up)
         if first is None:  # present only through the common base: cannot be missing below
             continue
-        commit_id, when = first
+        commit_id, how = first
         reverted_by = sorted(
             revert
             for commit in change.commits
@@ -42,8 +42,9 @@ def _pending(ctx: AuditContext, up: int, down: int) -> list[Finding]:
             "commit": commit_id,
             "upstream": ctx.names[up],
             "downstream": ctx.names[down],
-            "age_days": ctx.age_days(when),
-            "introduced_at": iso(when),
+            "age_days": ctx.age_days(how.time),
+            "introduced_at": iso(how.time),
+            "introduced_by": how.via,
             "change": change.id,
             "is_revert": change.is_revert,
             "reverted_by": reverted_by,
