@@ -9,7 +9,7 @@ every environment, so it can hold no drift.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from drift.commits import CommitInfo
@@ -97,7 +97,7 @@ class History:
             return self.intro[env][commit_id].via == commit_id
         if self.outside_base(commit_id) or not self.present(commit_id, env):
             return False
-        seen, cursor = self._fp_extended.get(env, (set(), self._chain_exit(env)))
+        seen, cursor = self._fp_extended.get(env, (set(), self.chain_exit(env)))
         target_time = self.repo.commit(commit_id).commit_time - SKEW_SECONDS
         while commit_id not in seen and cursor is not None:
             info = self.repo.commit(cursor)
@@ -108,7 +108,17 @@ class History:
         self._fp_extended[env] = (seen, cursor)
         return commit_id in seen
 
-    def _chain_exit(self, env: int) -> str | None:
+    def first_parent_line(self, env: int) -> Iterator[str]:
+        """The environment's whole first-parent line, tip first, into the common base."""
+        yield from self.first_parent[env]
+        cursor = self.chain_exit(env)
+        while cursor is not None:
+            yield cursor
+            parents = self.repo.commit(cursor).parents
+            cursor = parents[0] if parents else None
+
+    def chain_exit(self, env: int) -> str | None:
+        """The first commit of the environment's first-parent line inside the common base."""
         chain = self.first_parent[env]
         if not chain:
             return self.envs[env].commit

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+from drift.findings.conflicts import conflict_merges
 from drift.findings.context import AuditContext
 from drift.findings.copies import cherry_picks, revert_findings
 from drift.findings.hotfixes import hotfixes
 from drift.findings.merges import merges
 from drift.findings.model import KINDS, Finding
 from drift.findings.presence import pending_and_divergence
+from drift.findings.releases import tip_identities, untested_releases
 
-__all__ = ["KINDS", "AuditContext", "Finding", "compute_findings"]
+__all__ = ["KINDS", "AuditContext", "Finding", "compute_findings", "tip_identities"]
 
 
 def compute_findings(ctx: AuditContext) -> list[Finding]:
     """All findings, sorted by kind (in KINDS order) and then by their identifying fields."""
+    conflicts, notes = conflict_merges(ctx)
+    ctx.notes.extend(notes)
     found = [
         *pending_and_divergence(ctx),
         *cherry_picks(ctx),
         *hotfixes(ctx),
         *merges(ctx),
         *revert_findings(ctx),
+        *untested_releases(ctx),
+        *conflicts,
     ]
     order = {kind: i for i, kind in enumerate(KINDS)}
     position = {name: i for i, name in enumerate(ctx.names)}

@@ -19,6 +19,8 @@ class AuditContext:
     grouping: Grouping
     settings: Settings
     as_of: int
+    notes: list[str] = field(default_factory=list)
+    """Things the finding modules could not check, for the report's notes."""
     reverted_by: dict[str, list[str]] = field(init=False)
     """Reverted commit -> the commits that revert it."""
 

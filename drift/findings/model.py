@@ -16,6 +16,8 @@ KINDS = (
     "back_merge",
     "promotion_merge",
     "revert",
+    "untested_release",
+    "conflict_merge",
 )
 
 # The fields that identify a finding of each kind; its id is derived from them so the
@@ -29,6 +31,8 @@ IDENTITY: dict[str, tuple[str, ...]] = {
     "back_merge": ("merge",),
     "promotion_merge": ("merge",),
     "revert": ("revert",),
+    "untested_release": ("commit",),
+    "conflict_merge": ("merge",),
 }
 
 

@@ -15,10 +15,11 @@ import pygit2
 
 from drift.commits import CommitInfo, clip_message
 from drift.errors import DriftError
+from drift.git.merges import MergeChecker, Remerge
 from drift.git.patchid import MissingObjectError, patch_id
 from drift.git.treediff import FileChange, diff_trees
 
-__all__ = ["FileChange", "GitRepository", "RefInfo"]
+__all__ = ["FileChange", "GitRepository", "MergeChecker", "RefInfo", "Remerge"]
 
 T = TypeVar("T")
 _REF_NAMESPACES = ("refs/heads/", "refs/remotes/", "refs/tags/")
@@ -105,6 +106,19 @@ class GitRepository:
     def is_empty(self) -> bool:
         """No refs with commits at all."""
         return not self.references()
+
+    @property
+    def objects_dir(self) -> Path:
+        """The object store (a linked worktree's is in the common directory)."""
+        git_dir = self.path
+        common = git_dir / "commondir"
+        if common.is_file():
+            git_dir = (git_dir / common.read_text(encoding="utf-8").strip()).resolve()
+        return git_dir / "objects"
+
+    def merge_checker(self) -> MergeChecker:
+        """A context manager that re-merges commits without writing to this repository."""
+        return MergeChecker(self.objects_dir)
 
     def config_value(self, key: str) -> str | None:
         """One value of the repository's effective configuration, or None."""

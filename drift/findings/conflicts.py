@@ -1,0 +1,48 @@
+"""`conflict_merge`: merges whose recorded tree is not what git would have merged.
+
+A resolved conflict or an "evil" edit slipped into a merge is content that no commit on
+either side carries: it was never reviewed as a change and is invisible to cherry-pick
+accounting. Each merge on an environment's first-parent line outside the common base is
+re-merged in memory (libgit2: recursive merge bases, rename detection) and compared.
+"""
+
+from __future__ import annotations
+
+from drift.findings.context import AuditContext
+from drift.findings.model import Finding
+from drift.timefmt import iso
+
+
+def conflict_merges(ctx: AuditContext) -> tuple[list[Finding], list[str]]:
+    """Findings, and notes on merges that could not be checked (octopus merges)."""
+    history = ctx.history
+    findings: list[Finding] = []
+    notes: list[str] = []
+    seen: set[str] = set()
+    with history.repo.merge_checker() as checker:
+        for env, chain in enumerate(history.first_parent):
+            for merge_id in reversed(chain):
+                info = history.commits[merge_id]
+                if not info.is_merge or merge_id in seen:
+                    continue
+                seen.add(merge_id)
+                if len(info.parents) > 2:
+                    notes.append(
+                        f"octopus merge {merge_id[:12]} on {ctx.names[env]} "
+                        f"({len(info.parents)} parents) was not checked for conflicts"
+                    )
+                    continue
+                result = checker.remerge(info.parents[0], info.parents[1], info.tree)
+                if not result.differing:
+                    continue
+                kind = "resolved_conflict" if result.conflicted else "extra_edit"
+                fields = {
+                    "merge": merge_id,
+                    "env": ctx.names[env],
+                    "paths": list(result.differing),
+                    "type": kind,
+                    "conflicted_paths": list(result.conflicted),
+                    "time": iso(info.commit_time),
+                }
+                findings.append(Finding("conflict_merge", fields))
+    return findings, notes

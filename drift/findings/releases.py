@@ -1,0 +1,103 @@
+"""`untested_release`: was what runs downstream ever tested, as such, one step upstream?
+
+A release is tested when its exact tree was the tree of a commit introduced into the
+environment just upstream before the release reached the downstream one. Every commit of the
+downstream first-parent line is a release, back to the root; tree ids are compared, never
+diffs, so the cost is one commit read per first-parent commit. Outside the common base every
+upstream introduction is known exactly; inside it, the upstream first-parent line and the
+tips its merges brought in are consulted (introduced at the merge's time), and only when a
+release found no match outside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from drift.findings.context import AuditContext
+from drift.findings.model import Finding
+from drift.history import History
+from drift.timefmt import iso
+
+
+@dataclass(frozen=True, slots=True)
+class Tested:
+    """The upstream commit whose tree a downstream commit carries, and when it arrived there."""
+
+    commit: str
+    time: int
+
+
+class TreeIndex:
+    """Trees of the commits introduced into one environment, with their first arrival."""
+
+    def __init__(self, history: History, env: int) -> None:
+        self.history, self.env = history, env
+        self.first: dict[str, Tested] = {}
+        for commit_id, intro in history.intro[env].items():
+            self._add(history.commits[commit_id].tree, Tested(commit_id, intro.time))
+        self._base: Iterator[tuple[str, Tested]] | None = None
+        self._base_done = False
+
+    def _add(self, tree: str, tested: Tested) -> None:
+        known = self.first.get(tree)
+        if known is None or (tested.time, tested.commit) < (known.time, known.commit):
+            self.first[tree] = tested
+
+    def lookup(self, tree: str, before: int) -> Tested | None:
+        """The earliest commit with this tree introduced at or before `before`."""
+        found = self.first.get(tree)
+        if (found is None or found.time > before) and not self._base_done:
+            self._scan_base()
+            found = self.first.get(tree)
+        return found if found is not None and found.time <= before else None
+
+    def _scan_base(self) -> None:
+        """The environment's first-parent line inside the common base, and what it merged."""
+        repo = self.history.repo
+        cursor = self.history.chain_exit(self.env)
+        while cursor is not None:
+            info = repo.commit(cursor)
+            self._add(info.tree, Tested(cursor, info.commit_time))
+            for other in info.parents[1:]:
+                self._add(repo.commit(other).tree, Tested(other, info.commit_time))
+            cursor = info.parents[0] if info.parents else None
+        self._base_done = True
+
+
+def untested_releases(ctx: AuditContext) -> list[Finding]:
+    """One finding per commit on the last environment's first-parent line never tested as such."""
+    history = ctx.history
+    down = len(ctx.names) - 1
+    index = TreeIndex(history, down - 1)
+    findings: list[Finding] = []
+    for release in history.first_parent_line(down):
+        info = history.repo.commit(release)
+        if index.lookup(info.tree, info.commit_time) is not None:
+            continue
+        fields = {
+            "commit": release,
+            "env": ctx.names[down],
+            "upstream": ctx.names[down - 1],
+            "time": iso(info.commit_time),
+        }
+        findings.append(Finding("untested_release", fields))
+    return findings
+
+
+def tip_identities(ctx: AuditContext) -> list[dict[str, object] | None]:
+    """For every environment after the first: the upstream commit whose tree its tip has,
+    introduced upstream before the tip was made, or None fields: never tested as such."""
+    history = ctx.history
+    out: list[dict[str, object] | None] = [None]
+    for env in range(1, len(ctx.names)):
+        tip = history.repo.commit(history.envs[env].commit)
+        tested = TreeIndex(history, env - 1).lookup(tip.tree, tip.commit_time)
+        out.append(
+            {
+                "upstream": ctx.names[env - 1],
+                "commit": tested.commit if tested else None,
+                "time": iso(tested.time) if tested else None,
+            }
+        )
+    return out

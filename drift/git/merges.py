@@ -1,0 +1,101 @@
+"""Re-merge a merge's parents in memory and compare with what was recorded.
+
+libgit2's in-memory merge still writes the merged file contents as blobs into the object
+database. drift never writes to the repository it audits, so merges run in a throwaway
+*shadow* repository whose `objects/info/alternates` points at the audited repository's
+objects: every object is readable, and every write lands in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pygit2
+
+from drift.errors import DriftError
+from drift.git.treediff import diff_trees
+
+
+@dataclass(frozen=True, slots=True)
+class Remerge:
+    """How a recorded merge compares with git's own automatic merge of its parents."""
+
+    conflicted: tuple[str, ...]
+    """Paths the automatic merge could not resolve."""
+    differing: tuple[str, ...]
+    """Paths whose recorded content differs from the automatic merge (conflicts included)."""
+
+
+class MergeChecker:
+    """A context manager holding the shadow repository for a run."""
+
+    def __init__(self, objects_dir: Path) -> None:
+        self._objects = objects_dir
+        self._tmp: Path | None = None
+        self._repo: Any = None
+
+    def __enter__(self) -> MergeChecker:
+        self._tmp = Path(tempfile.mkdtemp(prefix="drift-remerge-"))
+        shadow = pygit2.init_repository(str(self._tmp / "shadow.git"), bare=True)
+        alternates = Path(shadow.path) / "objects" / "info" / "alternates"
+        alternates.write_text(str(self._objects.resolve()) + "\n", encoding="utf-8")
+        self._repo = pygit2.Repository(shadow.path)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._repo = None
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def remerge(self, ours: str, theirs: str, recorded_tree: str) -> Remerge:
+        """Merge `theirs` into `ours` as git would (recursive bases, renames) and compare."""
+        repo = self._repo
+        try:
+            index = repo.merge_commits(ours, theirs)
+        except (pygit2.GitError, KeyError, ValueError) as exc:
+            raise DriftError(f"cannot re-merge {ours[:12]} and {theirs[:12]}: {exc}") from exc
+        conflicted = set()
+        if index.conflicts is not None:
+            for ancestor, mine, other in index.conflicts:
+                for side in (ancestor, mine, other):
+                    if side is not None:
+                        conflicted.add(side.path)
+        # Only paths where the recorded tree differs from a parent can differ from the
+        # automatic merge: where both parents and the record agree, so does the merge.
+        suspects = {
+            change.path.decode("utf-8", "surrogateescape")
+            for parent in (ours, theirs)
+            for change in diff_trees(repo, str(repo[parent].tree_id), recorded_tree)
+        }
+        recorded = repo[recorded_tree]
+        differing = set(conflicted)
+        for path in suspects - conflicted:
+            if _entry(index, path) != _tree_entry(recorded, path):
+                differing.add(path)
+        return Remerge(tuple(sorted(conflicted)), tuple(sorted(differing)))
+
+
+def _entry(index: Any, path: str) -> tuple[str, int] | None:
+    try:
+        entry = index[path]
+    except (KeyError, ValueError):
+        return None
+    return (str(entry.id), int(entry.mode))
+
+
+def _tree_entry(tree: Any, path: str) -> tuple[str, int] | None:
+    try:
+        entry = tree[path]
+    except KeyError:
+        return None
+    return (str(entry.id), int(entry.filemode))
