@@ -76,9 +76,12 @@ def test_abbreviated_trailer_names_the_full_original(tmp_path: Path, same_diff: 
     content = "on\n" if same_diff else "on, adapted for prod\n"
     c = b.commit("add feature", {"feature.txt": content}, body=trailer(o[:7]))
     data = audit(b)
+    # The adapted copy's tree was never dev's: prod runs something untested as such.
+    untested = [] if same_diff else [("untested_release", c, "prod", "dev")]
     assert keys(data) == expect(
         ("cherry_pick", o, c, "trailer"),
         ("divergence", "dev", "prod", 1, 1, 0, 0),
+        *untested,
     )
     (pick,) = of_kind(data, "cherry_pick")
     assert (pick["original_env"], pick["copy_env"]) == ("dev", "prod")
@@ -147,6 +150,8 @@ def test_trailer_groups_a_pick_whose_conflict_was_resolved_differently(tmp_path:
         ("cherry_pick", o, c, "trailer"),
         ("hotfix", h, "prod"),
         ("missing_hotfix", h, "prod", ("dev",)),
+        ("untested_release", h, "prod", "dev"),
+        ("untested_release", c, "prod", "dev"),
         ("divergence", "dev", "prod", 2, 1, 0, 1),
     )
     (pick,) = of_kind(data, "cherry_pick")
@@ -168,6 +173,7 @@ def test_dangling_trailer_is_a_note_and_patch_ids_still_apply(tmp_path: Path) ->
         ("cherry_pick", o, c, "patch-id"),
         ("hotfix", d, "prod"),
         ("missing_hotfix", d, "prod", ("dev",)),
+        ("untested_release", d, "prod", "dev"),  # c's tree is o's: tested
         ("divergence", "dev", "prod", 2, 1, 0, 1),
     )
     ghost_notes = sorted(n for n in data["notes"] if GHOST in n)
@@ -416,6 +422,7 @@ def test_trailer_naming_an_empty_commit_does_not_group_it(tmp_path: Path) -> Non
     assert keys(data) == expect(
         ("hotfix", c, "prod"),
         ("missing_hotfix", c, "prod", ("dev",)),
+        ("untested_release", c, "prod", "dev"),
         ("divergence", "dev", "prod", 1, 1, 0, 1),
     )
     assert not mentions(data, e)
@@ -433,6 +440,7 @@ def test_same_commit_on_two_envs_is_one_change_not_a_pick(tmp_path: Path) -> Non
     assert keys(data) == expect(
         ("pending", f, "dev", "test"),
         ("promotion_merge", m, "dev", "prod"),
+        ("untested_release", m, "prod", "test"),  # dev's tree went to prod, skipping test
         ("divergence", "dev", "test", 0, 1, 1, 0),
         ("divergence", "test", "prod", 2, 0, 0, 1),
     )

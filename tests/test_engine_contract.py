@@ -96,6 +96,8 @@ def test_json_follows_the_report_spec(demo: Scenario, capsys: pytest.CaptureFixt
         "missing_hotfix": {"commit", "origin", "missing_from"},
         "revert": {"revert", "reverted"},
         "divergence": {"upstream", "downstream", "ahead", "behind", "pending_changes"},
+        "untested_release": {"commit", "env", "upstream"},
+        "conflict_merge": {"merge", "env", "paths", "type"},
     }
     ids = set()
     for f in data["findings"]:
