@@ -130,6 +130,18 @@ def verdict(findings: list[Finding], names: list[str]) -> list[str]:
             "cherry-pick instead of promoted: the same change exists as different commits, "
             "so what was tested is not, commit for commit, what was released."
         )
+    untested = by_kind.get("untested_release", [])
+    if untested:
+        lines.append(
+            f"{_plural(len(untested), 'version')} of {last} ran a tree that was never tested as "
+            f"such on {names[-2]}."
+        )
+    conflicts = by_kind.get("conflict_merge", [])
+    if conflicts:
+        lines.append(
+            f"{_plural(len(conflicts), 'merge')} carried content that neither side had "
+            "(conflicts resolved by hand, or edits slipped into the merge)."
+        )
     backs = by_kind.get("back_merge", [])
     if backs:
         lines.append(

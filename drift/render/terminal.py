@@ -44,6 +44,7 @@ def render_terminal(data: dict[str, Any], console: Console) -> None:
     console.print(_divergence(data))
     console.print(_counts(data))
     _urgent(data, console)
+    _release_identity(data, console)
     _verdict(data, console)
 
 
@@ -134,6 +135,47 @@ def _urgent(data: dict[str, Any], console: Console) -> None:
                 Text(f"{f['upstream']} -> {f['downstream']}"),
                 f"{f['age_days']} d",
                 _subject(data, f["commit"]),
+            )
+        console.print(table)
+
+
+def _release_identity(data: dict[str, Any], console: Console) -> None:
+    findings = data["findings"]
+    untested = [f for f in findings if f["kind"] == "untested_release"]
+    if untested:
+        newest = sorted(untested, key=lambda f: (str(f["time"]), f["commit"]), reverse=True)
+        shown = min(len(untested), URGENT_ROWS)
+        title = f"Releases never tested as such ({shown} newest of {len(untested)})"
+        table = Table(title=title, title_justify="left")
+        for column in ("commit", "date", "on", "not tested on", "subject"):
+            table.add_column(column)
+        for f in newest[:URGENT_ROWS]:
+            table.add_row(
+                _short(f["commit"]),
+                str(f["time"])[:10],
+                Text(f["env"]),
+                Text(f["upstream"]),
+                _subject(data, f["commit"]),
+            )
+        console.print(table)
+    conflicts = [f for f in findings if f["kind"] == "conflict_merge"]
+    if conflicts:
+        table = Table(
+            title=f"Merges that differ from git's own merge ({len(conflicts)})",
+            title_justify="left",
+        )
+        for column in ("merge", "date", "on", "type", "paths", "subject"):
+            table.add_column(column)
+        for f in conflicts[:URGENT_ROWS]:
+            paths = f["paths"]
+            shown = ", ".join(paths[:3]) + (f" (+{len(paths) - 3})" if len(paths) > 3 else "")
+            table.add_row(
+                _short(f["merge"]),
+                str(f["time"])[:10],
+                Text(f["env"]),
+                f["type"],
+                Text(shown),
+                _subject(data, f["merge"]),
             )
         console.print(table)
 
