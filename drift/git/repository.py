@@ -270,6 +270,29 @@ class GitRepository:
         changes = self._diff(info.tree, parent_tree, commit_id)
         return self._guard(commit_id, lambda: patch_id(self._repo, changes))
 
+    def tree_files(self, commit_id: str) -> Iterator[tuple[str, str, int]]:
+        """(path, blob id, mode) of every file in a commit's tree, without a checkout."""
+        stack: list[tuple[str, Any]] = [("", self._repo[self.commit(commit_id).tree])]
+        while stack:
+            prefix, tree = stack.pop()
+            for entry in tree:
+                path = prefix + entry.raw_name.decode("utf-8", "replace")
+                if entry.filemode == 0o040000:
+                    stack.append((path + "/", self._repo[entry.id]))
+                elif entry.filemode != 0o160000:
+                    yield path, str(entry.id), int(entry.filemode)
+
+    def read_blob(self, blob_id: str, limit: int = 1 << 20) -> bytes | None:
+        """A blob's content, or None when it is larger than `limit` bytes or missing."""
+        try:
+            blob = self._repo[blob_id]
+        except (KeyError, ValueError):
+            return None
+        if blob.size > limit:
+            return None
+        data: bytes = blob.data
+        return data
+
     def differing_paths(self, tree_a: str, tree_b: str) -> list[str]:
         """Paths whose content or mode differs between two trees."""
         changes = self._diff(tree_a, tree_b, None)
