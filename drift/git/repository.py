@@ -226,6 +226,27 @@ class GitRepository:
         except pygit2.GitError as exc:
             raise DriftError(f"history cannot be walked: {exc}") from exc
 
+    def walk_window(self, tips: list[str], since: int, slop: int = 86400) -> Iterator[CommitInfo]:
+        """Commits reachable from `tips` committed at or after `since`, newest first.
+
+        The walk is by committer time and stops once it reaches commits older than `since`
+        less `slop` (tolerated clock skew), so its cost is bounded by the window, not by
+        the whole history.
+        """
+        if not tips:
+            return
+        try:
+            walker = self._repo.walk(tips[0], pygit2.enums.SortMode.TIME)
+            for tip in tips[1:]:
+                walker.push(tip)
+            for raw in walker:
+                if raw.commit_time < since - slop:
+                    break
+                if raw.commit_time >= since:
+                    yield self._to_info(raw)
+        except pygit2.GitError as exc:
+            raise DriftError(f"history cannot be walked: {exc}") from exc
+
     def merge_base(self, a: str, b: str) -> str | None:
         """One best common ancestor of two commits, or None for unrelated histories."""
         try:
