@@ -45,6 +45,8 @@ def render_terminal(data: dict[str, Any], console: Console) -> None:
     console.print(_counts(data))
     _urgent(data, console)
     _release_identity(data, console)
+    _readiness(data, console)
+    _plan(data, console)
     _verdict(data, console)
 
 
@@ -168,16 +170,58 @@ def _release_identity(data: dict[str, Any], console: Console) -> None:
             table.add_column(column)
         for f in conflicts[:URGENT_ROWS]:
             paths = f["paths"]
-            shown = ", ".join(paths[:3]) + (f" (+{len(paths) - 3})" if len(paths) > 3 else "")
+            listed = ", ".join(paths[:3]) + (f" (+{len(paths) - 3})" if len(paths) > 3 else "")
             table.add_row(
                 _short(f["merge"]),
                 str(f["time"])[:10],
                 Text(f["env"]),
                 f["type"],
-                Text(shown),
+                Text(listed),
                 _subject(data, f["merge"]),
             )
         console.print(table)
+
+
+def _readiness(data: dict[str, Any], console: Console) -> None:
+    ready = data["summary"].get("readiness")
+    if not ready:
+        return
+    console.print(
+        Text.assemble(
+            ("Readiness for trunk-based delivery: ", "bold"),
+            (f"{ready['score']}/100 ({ready['band']})", "bold"),
+            "  " + ready["summary"],
+        )
+    )
+    table = Table(title_justify="left")
+    for column in ("dimension", "score", "what set it"):
+        table.add_column(column, justify="right" if column == "score" else "left")
+    for dim in ready["dimensions"]:
+        if not dim["assessed"]:
+            table.add_row(dim["title"], "-", "not assessed", style="dim")
+            continue
+        measures = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in dim["measures"].items() if v)
+        table.add_row(dim["title"], str(dim["score"]), Text(measures or "nothing found"))
+    console.print(table)
+    for blocker in ready.get("blockers", []):
+        console.print(Text("blocker: ", style="red") + Text(blocker))
+
+
+def _plan(data: dict[str, Any], console: Console) -> None:
+    plan: list[dict[str, Any]] = data.get("plan") or []
+    todo = [step for step in plan if step["status"] != "done"]
+    first: dict[str, Any] | None = todo[0] if todo else None
+    if not plan:
+        return
+    console.print(Text(f"Migration plan ({len(todo)} of {len(plan)} steps open)", style="bold"))
+    for step in plan:
+        mark = {"done": "done", "todo": "TODO", "unknown": "  ? "}[step["status"]]
+        console.print(
+            Text(f" {step['order']}. [{mark}] {step['title']}: ") + Text(step["evidence"][0])
+        )
+        if step is first:
+            for action in step["actions"]:
+                console.print(Text("      - " + action))
 
 
 def _verdict(data: dict[str, Any], console: Console) -> None:
