@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from drift.changes import Grouping, group_changes
 from drift.config import Settings
 from drift.environments import Chain, resolve_chain
 from drift.errors import DriftError
-from drift.findings import AuditContext, compute_findings
+from drift.findings import AuditContext, Finding, compute_findings
 from drift.git import GitRepository
 from drift.history import History, read_history
 from drift.progress import NullProgress, ProgressSink
@@ -31,6 +32,56 @@ def open_repository(path: Path, settings: Settings) -> GitRepository:
     return repo
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """One audit's analysis: what every view of it (report, graph, explain) is built from.
+
+    `history`, `grouping` and `context` are None when the chain has fewer than two
+    environments: there is nothing to compare, and the report says so.
+    """
+
+    repo: GitRepository
+    chain: Chain
+    settings: Settings
+    history: History | None
+    grouping: Grouping | None
+    context: AuditContext | None
+    findings: list[Finding]
+    report: Report
+
+
+def analyse(
+    path: Path,
+    settings: Settings,
+    *,
+    now: int | None = None,
+    progress: ProgressSink | None = None,
+    timings: dict[str, float] | None = None,
+) -> Analysis:
+    """Walk, group and judge the repository at `path` once; `now` pins generated_at."""
+    sink = progress or NullProgress()
+    clock = _Stopwatch(timings)
+    repo = open_repository(path, settings)
+    chain = resolve_chain(repo, settings)
+    generated_at = iso(now if now is not None else int(time.time()))
+    if len(chain.envs) < 2:
+        report = _report(repo, chain, settings, generated_at, None, None, None, [])
+        return Analysis(repo, chain, settings, None, None, None, [], report)
+    sink.phase("Walking history")
+    history = read_history(repo, chain.envs, sink.advance)
+    clock.lap("walk")
+    outside = sum(1 for c in history.order if history.outside_base(c))
+    sink.phase("Grouping changes", outside)
+    grouping = group_changes(history, settings, sink.advance)
+    clock.lap("changes")
+    as_of = settings.as_of or max(repo.commit(env.commit).commit_time for env in chain.envs)
+    context = AuditContext(history, grouping, settings, as_of)
+    findings = compute_findings(context)
+    clock.lap("findings")
+    report = _report(repo, chain, settings, generated_at, history, grouping, as_of, findings)
+    return Analysis(repo, chain, settings, history, grouping, context, findings, report)
+
+
 def run_audit(
     path: Path,
     settings: Settings,
@@ -40,24 +91,7 @@ def run_audit(
     timings: dict[str, float] | None = None,
 ) -> Report:
     """Audit the repository at `path`; `now` pins generated_at for reproducible output."""
-    sink = progress or NullProgress()
-    clock = _Stopwatch(timings)
-    repo = open_repository(path, settings)
-    chain = resolve_chain(repo, settings)
-    generated_at = iso(now if now is not None else int(time.time()))
-    if len(chain.envs) < 2:
-        return _report(repo, chain, settings, generated_at, None, None, None, [])
-    sink.phase("Walking history")
-    history = read_history(repo, chain.envs, sink.advance)
-    clock.lap("walk")
-    outside = sum(1 for c in history.order if history.outside_base(c))
-    sink.phase("Grouping changes", outside)
-    grouping = group_changes(history, settings, sink.advance)
-    clock.lap("changes")
-    as_of = settings.as_of or max(repo.commit(env.commit).commit_time for env in chain.envs)
-    findings = compute_findings(AuditContext(history, grouping, settings, as_of))
-    clock.lap("findings")
-    return _report(repo, chain, settings, generated_at, history, grouping, as_of, findings)
+    return analyse(path, settings, now=now, progress=progress, timings=timings).report
 
 
 class _Stopwatch:
@@ -79,7 +113,7 @@ def _report(
     history: History | None,
     grouping: Grouping | None,
     as_of: int | None,
-    findings: list[Any],
+    findings: list[Finding],
 ) -> Report:
     notes = list(chain.notes)
     if repo.is_shallow:

@@ -16,15 +16,21 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from drift import __version__
-from drift.audit import run_audit
+from drift.audit import Analysis, analyse
 from drift.config import Settings, load_settings, parse_envs, parse_match, parse_time
 from drift.errors import EXIT_CRASH, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, DriftError
+from drift.explain import explain
+from drift.graph import build_graph
+from drift.graph_io import check_graph_target, write_graph
 from drift.progress import NullProgress, ProgressSink, RichProgress
+from drift.render.explain_view import render_explanation
 from drift.render.json_report import render_json
 from drift.render.output import write_output
 from drift.render.terminal import render_terminal
+from drift.resolve import outside_graph, resolve
 
 EPILOG = """exit codes: 0 done, 1 a gate tripped, 2 usage or input error, 3 unexpected error,
 130 interrupted (Ctrl-C)"""
@@ -47,7 +53,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     audit = sub.add_parser("audit", help="audit a repository", epilog=EPILOG)
     audit.add_argument("path", nargs="?", default=".", help="repository to audit (default: .)")
-    _audit_options(audit)
+    _analysis_options(audit)
+    audit.add_argument(
+        "--json", metavar="FILE", help="write the JSON report to FILE ('-' for stdout)"
+    )
+    audit.add_argument(
+        "--graph",
+        metavar="FILE",
+        help="write the change graph to FILE: .graphml (Gephi, yEd) or .json (node-link)",
+    )
+    explain = sub.add_parser(
+        "explain", help="the journey of one change through the environments", epilog=EPILOG
+    )
+    explain.add_argument("path", help="the repository")
+    explain.add_argument(
+        "commit", metavar="COMMIT", help="a full or short commit id, or words of its subject"
+    )
+    _analysis_options(explain)
+    explain.add_argument(
+        "--json", metavar="FILE", help="write the explanation as JSON to FILE ('-' for stdout)"
+    )
     demo = sub.add_parser(
         "demo", help="build the demo repository in a temp dir and audit it", epilog=EPILOG
     )
@@ -60,34 +85,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _audit_options(audit: argparse.ArgumentParser) -> None:
-    audit.add_argument(
+def _analysis_options(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that analyses a repository."""
+    parser.add_argument(
         "--envs",
         help="environment chain, most upstream first: dev,test,staging,prod "
         "(NAME=REF to read another ref)",
     )
-    audit.add_argument(
+    parser.add_argument(
         "--config", type=Path, help="config file (default: .drift.toml or pyproject.toml)"
     )
-    audit.add_argument(
+    parser.add_argument(
         "--remote", help="remote whose tracking branches to prefer (default: origin)"
     )
-    audit.add_argument("--match", help="change-matching methods: trailer,patch-id (default: both)")
-    audit.add_argument("--since", help="leave commits older than this date out of change grouping")
-    audit.add_argument(
+    parser.add_argument("--match", help="change-matching methods: trailer,patch-id (default: both)")
+    parser.add_argument("--since", help="leave commits older than this date out of change grouping")
+    parser.add_argument(
         "--as-of", help="measure ages at this time (default: newest environment tip; 'now')"
     )
-    audit.add_argument(
+    parser.add_argument(
         "--allow-shallow",
         action="store_true",
         default=None,
         help="audit a shallow clone anyway (the report is marked partial)",
     )
-    audit.add_argument(
-        "--json", metavar="FILE", help="write the JSON report to FILE ('-' for stdout)"
-    )
-    audit.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    audit.add_argument("--debug", action="store_true", help="phase timings; tracebacks on crashes")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument("--debug", action="store_true", help="phase timings; tracebacks on crashes")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -110,25 +133,55 @@ def _console(color: str) -> Console:
     return Console(force_terminal=True if color == "always" else None, highlight=False, width=width)
 
 
-def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
+def _analyse(args: argparse.Namespace, path: Path, quiet: bool) -> Analysis:
+    """The one analysis of a command, with a progress bar on a terminal unless `quiet`."""
     settings = _settings(args)
     timings: dict[str, float] = {}
-    json_to_stdout = args.json == "-"
     with ExitStack() as stack:
         progress: ProgressSink = NullProgress()
-        if sys.stderr.isatty() and not json_to_stdout:
+        if sys.stderr.isatty() and not quiet:
             progress = stack.enter_context(RichProgress(sys.stderr))
-        report = run_audit(path, settings, progress=progress, timings=timings)
-    data = report.to_dict()
-    if args.json:
-        write_output(args.json, render_json(data))
-    if not json_to_stdout:
-        render_terminal(data, console)
-        if args.json:
-            console.print(f"JSON report written to {args.json}")
+        analysis = analyse(path, settings, progress=progress, timings=timings)
     if args.debug:
         for phase, seconds in timings.items():
             print(f"drift: {phase}: {seconds:.3f} s", file=sys.stderr)
+    return analysis
+
+
+def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
+    if args.graph:
+        check_graph_target(args.graph)
+    json_to_stdout = args.json == "-"
+    analysis = _analyse(args, path, quiet=json_to_stdout)
+    data = analysis.report.to_dict()
+    if args.json:
+        write_output(args.json, render_json(data))
+    if args.graph:
+        write_graph(build_graph(analysis), args.graph)
+    if not json_to_stdout:
+        render_terminal(data, console)
+        if args.json:
+            console.print(Text(f"JSON report written to {args.json}"))
+        if args.graph:
+            console.print(Text(f"Change graph written to {args.graph}"))
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace, console: Console) -> int:
+    json_to_stdout = args.json == "-"
+    analysis = _analyse(args, Path(args.path), quiet=json_to_stdout)
+    if analysis.history is None:
+        names = ", ".join(env.name for env in analysis.chain.envs)
+        raise DriftError(f"only one environment ({names}): there is no journey to explain")
+    graph = build_graph(analysis)
+    commit_id = resolve(graph, args.commit, outside_graph(analysis))
+    explanation = explain(graph, commit_id, args.commit)
+    if args.json:
+        write_output(args.json, render_json(explanation))
+    if not json_to_stdout:
+        render_explanation(explanation, console)
+        if args.json:
+            console.print(Text(f"JSON explanation written to {args.json}"))
     return EXIT_OK
 
 
@@ -146,6 +199,7 @@ def _demo(args: argparse.Namespace, console: Console) -> int:
         console.print(f"Building the demo repository (acme-shop) in {root} ...")
         scenario = build_demo(root)
         args.json = str(out / "report.json")
+        args.graph = None
         args.envs = args.config = args.remote = args.match = args.since = args.as_of = None
         args.allow_shallow = None
         return _audit(args, scenario.path, console)
@@ -159,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         console = _console(args.color)
         if args.command == "demo":
             return _demo(args, console)
+        if args.command == "explain":
+            return _explain(args, console)
         return _audit(args, Path(args.path), console)
     except DriftError as exc:
         print(f"drift: error: {exc}", file=sys.stderr)
