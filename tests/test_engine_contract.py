@@ -4,6 +4,8 @@ diffed, byte-identical reports, honest output on and off a terminal, drift's own
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -166,3 +168,17 @@ def test_drift_own_repository(tmp_path: Path) -> None:
     assert div["ahead"] == rev_count(clone, "dev..prod") == 0
     pending = [f for f in data["findings"] if f["kind"] == "pending"]
     assert len(pending) == div["pending_changes"] <= div["behind"]
+
+
+def test_report_files_get_ordinary_permissions(tmp_path: Path) -> None:
+    """Reports are shared (CI artifacts): written with the umask's mode, not mkstemp's 0600."""
+    from drift.render.output import write_output
+
+    target = tmp_path / "r.json"
+    old = os.umask(0o022)
+    try:
+        write_output(str(target), "{}\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]

@@ -10,6 +10,12 @@ from pathlib import Path
 from drift.errors import DriftError
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def write_output(target: str, text: str) -> None:
     """Write `text` to `target` atomically (temp file + rename), or to stdout for `-`."""
     if target == "-":
@@ -24,6 +30,7 @@ def write_output(target: str, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; reports are ordinary files
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
