@@ -11,7 +11,7 @@ from drift.changes import Grouping, group_changes
 from drift.config import Settings
 from drift.environments import Chain, resolve_chain
 from drift.errors import DriftError
-from drift.findings import AuditContext, Finding, compute_findings
+from drift.findings import AuditContext, Finding, compute_findings, tip_identities
 from drift.git import GitRepository
 from drift.history import History, read_history
 from drift.progress import NullProgress, ProgressSink
@@ -65,7 +65,7 @@ def analyse(
     chain = resolve_chain(repo, settings)
     generated_at = iso(now if now is not None else int(time.time()))
     if len(chain.envs) < 2:
-        report = _report(repo, chain, settings, generated_at, None, None, None, [])
+        report = _report(repo, chain, settings, generated_at, None, [])
         return Analysis(repo, chain, settings, None, None, None, [], report)
     sink.phase("Walking history")
     history = read_history(repo, chain.envs, sink.advance)
@@ -78,7 +78,8 @@ def analyse(
     context = AuditContext(history, grouping, settings, as_of)
     findings = compute_findings(context)
     clock.lap("findings")
-    report = _report(repo, chain, settings, generated_at, history, grouping, as_of, findings)
+    report = _report(repo, chain, settings, generated_at, context, findings)
+    clock.lap("report")
     return Analysis(repo, chain, settings, history, grouping, context, findings, report)
 
 
@@ -110,9 +111,7 @@ def _report(
     chain: Chain,
     settings: Settings,
     generated_at: str,
-    history: History | None,
-    grouping: Grouping | None,
-    as_of: int | None,
+    context: AuditContext | None,
     findings: list[Finding],
 ) -> Report:
     notes = list(chain.notes)
@@ -120,7 +119,7 @@ def _report(
         notes.append("shallow clone: history is cut, counts may be too low (report is partial)")
     if len(chain.envs) < 2:
         notes.append("only one environment found: nothing to compare")
-    environments = [
+    environments: list[dict[str, Any]] = [
         {
             "name": env.name,
             "ref": env.ref,
@@ -133,7 +132,15 @@ def _report(
     commit_ids = referenced_commits(findings) | {env.commit for env in chain.envs}
     stats: dict[str, Any] = {}
     changes: list[dict[str, Any]] = []
-    if history is not None and grouping is not None:
+    as_of = None
+    if context is not None:
+        history, grouping, as_of = context.history, context.grouping, context.as_of
+        for env, tested in zip(environments, tip_identities(context), strict=True):
+            if tested is not None:
+                env["tested_as"] = tested
+                if tested["commit"]:
+                    commit_ids.add(str(tested["commit"]))
+        notes.extend(context.notes)
         for dangling in grouping.dangling:
             notes.append(
                 f"{dangling.commit[:12]} names {dangling.named} in a cherry-pick trailer, which is "

@@ -13,9 +13,13 @@ from typing import Any
 
 from drift import __version__
 from drift.findings.model import KINDS, Finding
+from drift.readiness.plan import migration_plan
+from drift.readiness.score import readiness
 
 # schema_version history:
-#   1 - first release: environments, findings (engine kinds), summary counts, commits, changes.
+#   1 - first release: environments, findings (engine kinds), summary counts, commits, changes;
+#       untested_release, conflict_merge, environments[].tested_as, summary.readiness, plan
+#       (additions only).
 SCHEMA_VERSION = 1
 
 # Finding fields that hold commit ids (single or list); their commits are described in
@@ -37,6 +41,8 @@ class Report:
     changes: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    sections: dict[str, Any] = field(default_factory=dict)
+    """Further top-level sections (delivery configuration, metrics) the score can read."""
 
     def summary(self) -> dict[str, Any]:
         """Counts per kind and per environment pair; each equals the findings behind it."""
@@ -61,8 +67,8 @@ class Report:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON report."""
-        return {
+        """The JSON report; the readiness score and the plan are computed from it."""
+        data: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "drift", "version": __version__},
             "generated_at": self.generated_at,
@@ -75,7 +81,11 @@ class Report:
             "commits": self.commits,
             "notes": self.notes,
             "stats": self.stats,
+            **self.sections,
         }
+        data["summary"]["readiness"] = readiness(data)
+        data["plan"] = migration_plan(data)
+        return data
 
 
 def referenced_commits(findings: list[Finding]) -> set[str]:

@@ -57,6 +57,20 @@ def assert_introduced_by(repo: Path, commit: str, via: str, ref: str) -> None:
     assert not parents or not is_ancestor(repo, commit, parents[0])
 
 
+def assert_tested_as(repo: Path, upstream_ref: str, env: dict[str, Any]) -> None:
+    """`tested_as` names an upstream commit with the tip's exact tree, made no later than the
+    tip; "never" means no commit on the upstream first-parent line had that tree by then."""
+    tested = env["tested_as"]
+    tip_tree = git(repo, "rev-parse", f"{env['commit']}^{{tree}}")
+    tip_time = int(git(repo, "log", "-1", "--format=%ct", env["commit"]))
+    if tested["commit"]:
+        assert git(repo, "rev-parse", f"{tested['commit']}^{{tree}}") == tip_tree
+        assert is_ancestor(repo, tested["commit"], upstream_ref)
+        return
+    line = git(repo, "log", "--first-parent", "--format=%T %ct", upstream_ref).splitlines()
+    assert not any(t == tip_tree and int(ct) <= tip_time for t, ct in (x.split() for x in line))
+
+
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_counts_agree_with_plain_git(name: str, built: Callable[[str], Scenario]) -> None:
     scenario = built(name)
@@ -78,6 +92,8 @@ def test_counts_agree_with_plain_git(name: str, built: Callable[[str], Scenario]
         elif f["kind"] == "missing_hotfix":
             for env in f["missing_from"]:
                 assert not is_ancestor(scenario.path, f["commit"], refs[env])
+    for up, env in itertools.pairwise(data["environments"]):
+        assert_tested_as(scenario.path, up["ref"], env)
     counts = data["summary"]["by_kind"]
     for kind, count in counts.items():
         assert count == sum(1 for f in data["findings"] if f["kind"] == kind)
@@ -130,3 +146,14 @@ def test_conflict_merges_agree_with_git_remerge_diff(
                 assert flagged[merge]["paths"] == remerge_paths(scenario.path, merge)
             else:
                 assert remerge_paths(scenario.path, merge) == [], merge
+
+
+def test_tip_identity_of_a_resolved_release(built: Callable[[str], Scenario]) -> None:
+    """The release merge resolved by hand runs in prod; staging never had its tree. staging's
+    tip carries an extra edit test never had; test's tip is dev's tree, tested on dev."""
+    scenario = built("release_conflicts")
+    envs = {e["name"]: e for e in audit(scenario)["environments"]}
+    assert "tested_as" not in envs["dev"]
+    assert envs["test"]["tested_as"]["commit"] == scenario.labels["f1"]
+    assert envs["staging"]["tested_as"] == {"upstream": "test", "commit": None, "time": None}
+    assert envs["prod"]["tested_as"] == {"upstream": "staging", "commit": None, "time": None}

@@ -50,9 +50,18 @@ def render_terminal(data: dict[str, Any], console: Console) -> None:
     _verdict(data, console)
 
 
+def _tested_as(env: dict[str, Any]) -> Text:
+    tested = env.get("tested_as")
+    if tested is None:
+        return Text("-")
+    if not tested["commit"]:
+        return Text(f"never on {tested['upstream']}", style="red")
+    return Text(f"{tested['upstream']} {_short(tested['commit'])} ({str(tested['time'])[:10]})")
+
+
 def _environments(envs: list[dict[str, Any]]) -> Table:
     table = Table(title="Environments", title_justify="left")
-    for column in ("environment", "ref", "tip", "tip date", "why this ref"):
+    for column in ("environment", "ref", "tip", "tip date", "tip tree tested as", "why this ref"):
         table.add_column(column)
     for env in envs:
         table.add_row(
@@ -60,6 +69,7 @@ def _environments(envs: list[dict[str, Any]]) -> Table:
             Text(env["ref"]),
             _short(env["commit"]),
             env["commit_time"][:10],
+            _tested_as(env),
             Text(env["reason"]),
         )
     return table
