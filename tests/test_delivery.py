@@ -1,0 +1,815 @@
+"""Delivery configuration at each environment's tip, read from real repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drift.config import EnvSpec, Settings
+from drift.delivery import scan_delivery
+from drift.delivery.ci import read_pipeline
+from drift.delivery.containers import base_images
+from drift.delivery.dependencies import flag_libraries, lock_status, manifest_parser
+from drift.delivery.depfiles import Declared
+from drift.delivery.files import Unreadable
+from drift.delivery.manifests import helm_images, kubernetes_images
+from drift.delivery.scan import branch_of
+from drift.environments import resolve_chain
+from drift.git import GitRepository
+from drift_fixtures.builder import RepoBuilder
+from drift_fixtures.delivery_scenarios import DIGEST, DeliveryScenario, env_branches, trunk
+
+
+def scan(scenario: DeliveryScenario) -> dict[str, Any]:
+    repo = GitRepository.open(scenario.path)
+    specs = tuple(EnvSpec(name, ref) for name, ref in scenario.envs)
+    return scan_delivery(repo, resolve_chain(repo, Settings(envs=specs)).envs)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], DeliveryScenario]:
+    cache: dict[str, DeliveryScenario] = {}
+
+    def get(name: str) -> DeliveryScenario:
+        if name not in cache:
+            build = {"env_branches": env_branches, "trunk": trunk}[name]
+            cache[name] = build(tmp_path_factory.mktemp(name))
+        return cache[name]
+
+    return get
+
+
+def trig(
+    branch: str, key: str, line: int, syntax: str = "exact", exclude: bool = False
+) -> dict[str, Any]:
+    return {"branch": branch, "key": key, "line": line, "syntax": syntax, "exclude": exclude}
+
+
+# -- env_branches: the triggers each file states, with the line that states them ----------
+
+DEPLOY_STAGING = trig("staging", "on.push.branches", 4)
+DEPLOY_PROD = trig("prod", "on.push.branches", 4)
+GITLAB_BUILD = trig("/^(dev|test|staging|prod)$/", "build.rules[1].if", 17, "regex")
+GITLAB_DEPLOY = trig("prod", ".deploy.rules[0].if", 8)
+JENKINS_TEST = trig("test", "stage('Smoke') when branch", 10)
+JENKINS_STAGING = trig("staging", "stage('Smoke') when branch", 10)
+JENKINS_PROD = trig("prod", "stage('Deploy') when branch", 16)
+AZURE_DEV = trig("dev", "trigger.branches.include", 4)
+AZURE_TEST = trig("test", "trigger.branches.include", 5)
+AZURE_FEATURE = trig("feature/*", "trigger.branches.exclude", 7, "glob", exclude=True)
+BITBUCKET_PROD = trig("prod", "pipelines.branches", 7)
+BITBUCKET_RELEASE = trig("release/*", "pipelines.branches", 10, "glob")
+
+PIPELINES = [
+    (".github/workflows/deploy.yml", "github-actions", False, [DEPLOY_STAGING, DEPLOY_PROD]),
+    (".github/workflows/test.yml", "github-actions", True, []),
+    (".gitlab-ci.yml", "gitlab-ci", False, [GITLAB_BUILD, GITLAB_DEPLOY]),
+    ("Jenkinsfile", "jenkins", True, [JENKINS_TEST, JENKINS_STAGING, JENKINS_PROD]),
+    ("azure-pipelines.yml", "azure-pipelines", False, [AZURE_DEV, AZURE_TEST, AZURE_FEATURE]),
+    ("bitbucket-pipelines.yml", "bitbucket-pipelines", True, [BITBUCKET_PROD, BITBUCKET_RELEASE]),
+]
+
+# which triggers start a build when each environment's own branch is pushed
+BUILDS = {
+    "dev": {".gitlab-ci.yml": [GITLAB_BUILD], "azure-pipelines.yml": [AZURE_DEV]},
+    "test": {
+        ".gitlab-ci.yml": [GITLAB_BUILD],
+        "Jenkinsfile": [JENKINS_TEST],
+        "azure-pipelines.yml": [AZURE_TEST],
+    },
+    "staging": {
+        ".github/workflows/deploy.yml": [DEPLOY_STAGING],
+        ".gitlab-ci.yml": [GITLAB_BUILD],
+        "Jenkinsfile": [JENKINS_STAGING],
+    },
+    "prod": {
+        ".github/workflows/deploy.yml": [DEPLOY_PROD],
+        ".gitlab-ci.yml": [GITLAB_BUILD, GITLAB_DEPLOY],
+        "Jenkinsfile": [JENKINS_PROD],
+        "bitbucket-pipelines.yml": [BITBUCKET_PROD],
+    },
+}
+
+
+def pipelines(env: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "path": path,
+            "system": system,
+            "every_branch": every,
+            "triggers": triggers,
+            "builds_this_environment": BUILDS[env].get(path, []),
+        }
+        for path, system, every, triggers in PIPELINES
+    ]
+
+
+def base(
+    path: str, line: int, written: str, image: str, pin: str, how: str = "FROM"
+) -> dict[str, Any]:
+    return {
+        "path": path,
+        "line": line,
+        "instruction": how,
+        "written": written,
+        "image": image,
+        "pin": pin,
+        "pinned": pin == "digest",
+    }
+
+
+def bases(python: str) -> list[dict[str, Any]]:
+    distroless = f"gcr.io/distroless/python3@{DIGEST}"
+    return [
+        base("Dockerfile", 3, "python:${PYTHON}-slim", f"python:{python}-slim", "tag"),
+        base("Dockerfile", 7, distroless, distroless, "digest"),
+        base("web/Dockerfile", 1, "node:20", "node:20", "tag"),
+        base("web/Dockerfile", 3, "nginx", "nginx", "untagged"),
+    ]
+
+
+MANIFESTS = [
+    {
+        "path": "api/package.json",
+        "ecosystem": "npm",
+        "status": "locked",
+        "lockfile": "api/package-lock.json",
+        "detail": "",
+    },
+    {
+        "path": "requirements.txt",
+        "ecosystem": "pypi",
+        "status": "missing",
+        "lockfile": None,
+        "detail": "1 of 3 requirements not pinned with == (first: launchdarkly-server-sdk, line 2)",
+    },
+    {
+        "path": "web/package.json",
+        "ecosystem": "npm",
+        "status": "missing",
+        "lockfile": None,
+        "detail": "no package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, "
+        "bun.lock or bun.lockb beside it or in a folder above",
+    },
+    {
+        "path": "worker/pyproject.toml",
+        "ecosystem": "pypi",
+        "status": "locked",
+        "lockfile": "worker/poetry.lock",
+        "detail": "",
+    },
+]
+
+FLAGS = [
+    {
+        "path": "requirements.txt",
+        "line": 2,
+        "ecosystem": "pypi",
+        "package": "launchdarkly-server-sdk",
+        "vendor": "LaunchDarkly",
+    },
+    {
+        "path": "web/package.json",
+        "line": 5,
+        "ecosystem": "npm",
+        "package": "@openfeature/server-sdk",
+        "vendor": "OpenFeature",
+    },
+]
+
+
+def image(path: str, line: int, key: str, source: str, ref: str, pin: str) -> dict[str, Any]:
+    return {
+        "path": path,
+        "line": line,
+        "key": key,
+        "source": source,
+        "image": ref,
+        "pin": pin,
+        "pinned": pin == "digest",
+    }
+
+
+CONTAINERS = "spec.template.spec.containers[0].image"
+IMAGES = [
+    image("chart/values.yaml", 4, "image.tag", "helm", "registry.example.com/shop:1.4.2", "tag"),
+    image(
+        "k8s/deployment.yaml",
+        10,
+        "spec.template.spec.initContainers[0].image",
+        "kubernetes",
+        f"registry.example.com/shop-migrate@{DIGEST}",
+        "digest",
+    ),
+    image("k8s/deployment.yaml", 13, CONTAINERS, "kubernetes", "shop:1.4.2", "tag"),
+    image("k8s/kustomization.yaml", 5, "images[0].newTag", "kustomize", "shop:1.4.2", "tag"),
+    image(
+        "k8s/kustomization.yaml", 7, "images[1].digest", "kustomize", f"worker@{DIGEST}", "digest"
+    ),
+]
+CANARY = image(
+    "k8s/canary.yaml", 8, "spec.containers[0].image", "kubernetes", "shop:1.5.0-rc1", "tag"
+)
+BAD_JSON = (
+    "not valid JSON: Expecting property name enclosed in double quotes: line 1 column 34 (char 33)"
+)
+
+
+def env_entry(scenario: DeliveryScenario, env: str) -> dict[str, Any]:
+    """What the scan must say about one environment of `env_branches`."""
+    unreadable = [{"path": "tools/package.json", "reason": BAD_JSON}] if env == "test" else []
+    images = [IMAGES[0], CANARY, *IMAGES[1:]] if env == "dev" else IMAGES
+    return {
+        "name": env,
+        "ref": f"refs/heads/{env}",
+        "branch": env,
+        "commit": scenario.builder.rev(env),
+        "pipelines": pipelines(env),
+        "base_images": bases("3.11" if env == "staging" else "3.12"),
+        "dependency_manifests": MANIFESTS,
+        "flag_libraries": FLAGS,
+        "images": images,
+        "unreadable": unreadable,
+        "skipped": [],
+        "summary": {
+            "ci_systems": [
+                "azure-pipelines",
+                "bitbucket-pipelines",
+                "github-actions",
+                "gitlab-ci",
+                "jenkins",
+            ],
+            "built_on_push": True,
+            "every_branch_pipelines": [
+                ".github/workflows/test.yml",
+                "Jenkinsfile",
+                "bitbucket-pipelines.yml",
+            ],
+            "unpinned_base_images": 3,
+            "images_by_tag": 4 if env == "dev" else 3,
+            "lockfiles_missing": ["requirements.txt", "web/package.json"],
+            "flag_libraries": ["LaunchDarkly", "OpenFeature"],
+            "unreadable": ["tools/package.json"] if env == "test" else [],
+        },
+    }
+
+
+def test_environment_branches_scan_exactly(built: Callable[[str], DeliveryScenario]) -> None:
+    scenario = built("env_branches")
+    result = scan(scenario)
+    envs = ["dev", "test", "staging", "prod"]
+
+    def blobs(path: str, present: list[str]) -> dict[str, str | None]:
+        return {e: scenario.blob(e, path) if e in present else None for e in envs}
+
+    assert result["environments"] == [env_entry(scenario, env) for env in envs]
+    assert result["differing_files"] == [
+        {
+            "path": ".github/workflows/deploy.yml",
+            "category": "ci",
+            "blobs": blobs(".github/workflows/deploy.yml", envs),
+            "missing_from": [],
+        },
+        {
+            "path": "Dockerfile",
+            "category": "container",
+            "blobs": blobs("Dockerfile", envs),
+            "missing_from": [],
+        },
+        {
+            "path": "k8s/canary.yaml",
+            "category": "kubernetes",
+            "blobs": blobs("k8s/canary.yaml", ["dev"]),
+            "missing_from": ["test", "staging", "prod"],
+        },
+        {
+            "path": "tools/package.json",
+            "category": "dependencies",
+            "blobs": blobs("tools/package.json", ["test"]),
+            "missing_from": ["dev", "staging", "prod"],
+        },
+    ]
+    assert result["summary"] == scenario.expected_summary
+    assert result["notes"] == []
+    assert result["observations"] == [
+        "dev is built on pushes to dev by .gitlab-ci.yml (build.rules[1].if, line 17), "
+        "azure-pipelines.yml (trigger.branches.include, line 4)",
+        "test is built on pushes to test by .gitlab-ci.yml (build.rules[1].if, line 17), "
+        "Jenkinsfile (stage('Smoke') when branch, line 10), "
+        "azure-pipelines.yml (trigger.branches.include, line 5)",
+        "staging is built on pushes to staging by .github/workflows/deploy.yml "
+        "(on.push.branches, line 4), .gitlab-ci.yml (build.rules[1].if, line 17), "
+        "Jenkinsfile (stage('Smoke') when branch, line 10)",
+        "prod is built on pushes to prod by .github/workflows/deploy.yml "
+        "(on.push.branches, line 4), .gitlab-ci.yml (build.rules[1].if, line 17), "
+        "Jenkinsfile (stage('Deploy') when branch, line 16), "
+        "bitbucket-pipelines.yml (pipelines.branches, line 7)",
+        "4 environments (dev, test, staging, prod) are built from their own branch: the "
+        "artifact is rebuilt per environment, so what runs on prod is not the build that was "
+        "tested on staging",
+        ".github/workflows/test.yml runs on pushes to every branch: if it builds an artifact, "
+        "each environment branch gets its own build",
+        "4 Dockerfile base images are not pinned by digest "
+        "(first: Dockerfile line 3, python:3.12-slim)",
+        "4 deployed image references use a tag, not a digest "
+        "(first: chart/values.yaml line 4, image.tag: registry.example.com/shop:1.4.2)",
+        "2 dependency manifests have no lock file, so each build resolves versions anew: "
+        "requirements.txt, web/package.json",
+        "feature-flag libraries already in use: LaunchDarkly (requirements.txt), "
+        "OpenFeature (web/package.json)",
+        ".github/workflows/deploy.yml differs between environment branches: "
+        "dev, test, staging vs prod",
+        "Dockerfile differs between environment branches: dev, test, prod vs staging",
+        "k8s/canary.yaml differs between environment branches: dev (absent on test, staging, prod)",
+        "tools/package.json differs between environment branches: test "
+        "(absent on dev, staging, prod)",
+        f"tools/package.json could not be read on test: {BAD_JSON}",
+    ]
+
+
+def test_trunk_scans_clean(built: Callable[[str], DeliveryScenario]) -> None:
+    scenario = built("trunk")
+    result = scan(scenario)
+    release = trig("main", "on.push.branches", 4)
+    pinned_python = f"python:3.12-slim@{DIGEST}"
+
+    def env(name: str, ref: str, branch: str | None, builds: list[Any]) -> dict[str, Any]:
+        return {
+            "name": name,
+            "ref": ref,
+            "branch": branch,
+            "commit": scenario.builder.rev(ref),
+            "pipelines": [
+                {
+                    "path": ".github/workflows/release.yml",
+                    "system": "github-actions",
+                    "every_branch": False,
+                    "triggers": [release],
+                    "builds_this_environment": builds,
+                }
+            ],
+            "base_images": [base("Dockerfile", 1, pinned_python, pinned_python, "digest")],
+            "dependency_manifests": [
+                {
+                    "path": "package.json",
+                    "ecosystem": "npm",
+                    "status": "locked",
+                    "lockfile": "package-lock.json",
+                    "detail": "",
+                },
+                {
+                    "path": "worker/pyproject.toml",
+                    "ecosystem": "pypi",
+                    "status": "locked",
+                    "lockfile": "uv.lock",
+                    "detail": "",
+                },
+            ],
+            "flag_libraries": [
+                {
+                    "path": "package.json",
+                    "line": 4,
+                    "ecosystem": "npm",
+                    "package": "@openfeature/server-sdk",
+                    "vendor": "OpenFeature",
+                },
+                {
+                    "path": "package.json",
+                    "line": 5,
+                    "ecosystem": "npm",
+                    "package": "@openfeature/flagd-provider",
+                    "vendor": "OpenFeature",
+                },
+                {
+                    "path": "worker/pyproject.toml",
+                    "line": 4,
+                    "ecosystem": "pypi",
+                    "package": "openfeature-sdk",
+                    "vendor": "OpenFeature",
+                },
+            ],
+            "images": [
+                image(
+                    "deploy/deployment.yaml",
+                    10,
+                    "spec.template.spec.initContainers[0].image",
+                    "kubernetes",
+                    f"registry.example.com/shop-migrate@{DIGEST}",
+                    "digest",
+                ),
+                image(
+                    "deploy/deployment.yaml",
+                    13,
+                    CONTAINERS,
+                    "kubernetes",
+                    f"shop@{DIGEST}",
+                    "digest",
+                ),
+                image(
+                    "deploy/kustomization.yaml",
+                    5,
+                    "images[0].digest",
+                    "kustomize",
+                    f"shop@{DIGEST}",
+                    "digest",
+                ),
+            ],
+            "unreadable": [],
+            "skipped": [],
+            "summary": {
+                "ci_systems": ["github-actions"],
+                "built_on_push": bool(builds),
+                "every_branch_pipelines": [],
+                "unpinned_base_images": 0,
+                "images_by_tag": 0,
+                "lockfiles_missing": [],
+                "flag_libraries": ["OpenFeature"],
+                "unreadable": [],
+            },
+        }
+
+    assert result == {
+        "environments": [
+            env("main", "refs/heads/main", "main", [release]),
+            env("prod", "refs/tags/v1.0.0", None, []),
+        ],
+        "differing_files": [],
+        "summary": scenario.expected_summary,
+        "observations": [
+            "main is built on pushes to main by .github/workflows/release.yml "
+            "(on.push.branches, line 4)",
+            "only main is built from its own branch: build once there and promote that "
+            "artifact by digest",
+            "every Dockerfile base image is pinned by digest",
+            "every deployed image is referenced by digest",
+            "feature-flag libraries already in use: OpenFeature (package.json, "
+            "worker/pyproject.toml)",
+        ],
+        "notes": [],
+    }
+
+
+def test_scan_is_deterministic(built: Callable[[str], DeliveryScenario]) -> None:
+    scenario = built("env_branches")
+    assert scan(scenario) == scan(scenario)
+
+
+# -- robustness: broken, hostile and huge files are findings, never exceptions -------------
+
+ALIAS_BOMB = "\n".join(
+    ["apiVersion: v1", "kind: ConfigMap", "a: &a [x, x, x, x, x, x, x, x, x]"]
+    + [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)]
+)
+
+
+HELM_TEMPLATE = "{{- if .Values.on }}\nkind: Pod\napiVersion: v1\n{{ end }}\n"
+
+
+def test_broken_huge_and_hostile_files(tmp_path: Path) -> None:
+    b = RepoBuilder.init(tmp_path / "broken", branch="dev")
+    b.commit(
+        "Delivery",
+        {
+            ".gitlab-ci.yml": "build:\n  script: [make\n  rules: - if\n",
+            "bitbucket-pipelines.yml": "- just\n- a list\n",
+            "Dockerfile": b"\xff\xfeFROM \x00garbage\n",
+            "pyproject.toml": "[project\nname = 1\n",
+            "composer.json": "[" * 100_000,
+            "web/pyproject.toml": '[tool.poetry]\ngroup = 3\n[project]\ndependencies = "x"\n',
+            "k8s/bomb.yaml": ALIAS_BOMB,
+            "k8s/not-yaml.yaml": "apiVersion: v1\nkind: Pod\nspec: {containers: [\n",
+            "chart/Chart.yaml": "apiVersion: v2\nname: c\n",
+            "chart/templates/pod.yaml": HELM_TEMPLATE,
+            "values-huge.yaml": "image: shop:1.0\n" + "# padding\n" * 110_000,
+        },
+    )
+    b.branch("prod", "dev")
+    repo = GitRepository.open(b.path)
+    envs = resolve_chain(repo, Settings(envs=(EnvSpec("dev"), EnvSpec("prod")))).envs
+    result = scan_delivery(repo, envs)
+    dev = result["environments"][0]
+    assert [u["path"] for u in dev["unreadable"]] == [
+        ".gitlab-ci.yml",
+        "composer.json",
+        "k8s/not-yaml.yaml",
+        "pyproject.toml",
+    ]
+    assert dev["unreadable"][0]["reason"].startswith("not valid YAML at line 3")
+    assert dev["unreadable"][1]["reason"] == "nested too deeply to read"
+    assert dev["unreadable"][3]["reason"].startswith("not valid TOML")
+    assert dev["skipped"] == [{"path": "values-huge.yaml", "reason": "not read: larger than 1 MiB"}]
+    assert result["notes"] == [
+        "values-huge.yaml on dev: not read: larger than 1 MiB",
+        "values-huge.yaml on prod: not read: larger than 1 MiB",
+    ]
+    assert dev["pipelines"] == [
+        {
+            "path": "bitbucket-pipelines.yml",
+            "system": "bitbucket-pipelines",
+            "every_branch": False,
+            "triggers": [],
+            "builds_this_environment": [],
+        }
+    ]
+    assert dev["base_images"] == [] and dev["images"] == []
+    assert result["differing_files"] == []
+
+
+def test_remote_tracking_and_tag_refs_name_their_branch() -> None:
+    assert branch_of("refs/heads/prod") == "prod"
+    assert branch_of("refs/remotes/origin/release/prod") == "release/prod"
+    assert branch_of("refs/tags/v1.0.0") is None
+
+
+# -- each CI system's trigger syntax ---------------------------------------------------------
+
+
+def triggers_of(system: str, text: str, path: str = "ci.yml") -> tuple[list[tuple[str, ...]], bool]:
+    pipeline = read_pipeline(system, path, text)
+    found: list[tuple[str, ...]] = [
+        (t.branch, t.key, t.syntax, "exclude" if t.exclude else "") for t in pipeline.triggers
+    ]
+    return found, pipeline.every_branch
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("on: push\n", ([], True)),
+        ("on:\n  push:\n    tags: ['v*']\n", ([], False)),
+        ("on:\n  pull_request:\n    branches: [prod]\n", ([], False)),
+        (
+            "on:\n  push:\n    branches: ['release/**', '!release/old']\n",
+            (
+                [
+                    ("release/**", "on.push.branches", "glob", ""),
+                    ("release/old", "on.push.branches", "exact", "exclude"),
+                ],
+                False,
+            ),
+        ),
+        (
+            "on:\n  push:\n    branches-ignore: [dev]\n",
+            ([("dev", "on.push.branches-ignore", "exact", "exclude")], True),
+        ),
+        (
+            "on: [push]\njobs:\n  deploy:\n    if: github.ref == 'refs/heads/prod'\n"
+            "    steps:\n      - if: ${{ github.ref_name == 'staging' }}\n        run: x\n",
+            (
+                [
+                    ("prod", "jobs.deploy.if", "exact", ""),
+                    ("staging", "jobs.deploy.steps[0].if", "exact", ""),
+                ],
+                True,
+            ),
+        ),
+        ("on:\n  push:\n    branches: ['**']\n", ([], True)),
+    ],
+)
+def test_github_actions_triggers(text: str, expected: tuple[list[tuple[str, ...]], bool]) -> None:
+    assert triggers_of("github-actions", text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("build:\n  script: [make]\n", ([], True)),
+        (
+            "build:\n  script: [make]\n  only: [branches]\n  except: [/^feature-/]\n",
+            ([("/^feature-/", "build.except", "regex", "exclude")], True),
+        ),
+        (
+            "deploy:\n  script: [x]\n  only:\n    refs: [prod, tags]\n"
+            "    variables: ['$CI_COMMIT_REF_NAME == \"staging\"']\n",
+            (
+                [
+                    ("prod", "deploy.only", "exact", ""),
+                    ("staging", "deploy.only.variables", "exact", ""),
+                ],
+                False,
+            ),
+        ),
+        (
+            "workflow:\n  rules:\n    - if: '$CI_COMMIT_BRANCH == \"main\"'\n"
+            "build:\n  script: [make]\n",
+            ([("main", "workflow.rules[0].if", "exact", "")], False),
+        ),
+        (
+            ".a:\n  rules:\n    - if: $CI_COMMIT_BRANCH == 'dev'\n"
+            ".b:\n  extends: .a\njob:\n  extends: [.b]\n  script: !reference [.a, script]\n",
+            ([("dev", ".a.rules[0].if", "exact", "")], False),
+        ),
+        (
+            'job:\n  script: [x]\n  rules:\n    - if: $CI_COMMIT_BRANCH == "prod"\n'
+            "      when: never\n    - when: always\n",
+            ([("prod", "job.rules[0].if", "exact", "exclude")], True),
+        ),
+    ],
+)
+def test_gitlab_triggers(text: str, expected: tuple[list[tuple[str, ...]], bool]) -> None:
+    assert triggers_of("gitlab-ci", text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("trigger: none\nsteps: []\n", ([], False)),
+        (
+            "trigger: [main, refs/heads/prod, refs/tags/v*]\n",
+            ([("main", "trigger", "exact", ""), ("prod", "trigger", "exact", "")], False),
+        ),
+        (
+            "stages:\n  - stage: deploy\n"
+            "    condition: and(succeeded(),\n"
+            "      eq(variables['Build.SourceBranch'], 'refs/heads/prod'))\n",
+            ([("prod", "stages[0].condition", "exact", "")], True),
+        ),
+        ("trigger:\n  tags:\n    include: ['v*']\n", ([], False)),
+    ],
+)
+def test_azure_triggers(text: str, expected: tuple[list[tuple[str, ...]], bool]) -> None:
+    assert triggers_of("azure-pipelines", text) == expected
+
+
+def test_jenkins_comparators_and_negation() -> None:
+    text = (
+        "stage('Deploy') {\n"
+        "  when { branch pattern: 'release-\\\\d+', comparator: 'REGEXP' }\n"
+        "  // when { branch 'commented' }\n"
+        "  when { not { branch 'dev' } }\n"
+        "  script { if (env.BRANCH_NAME == 'prod') { sh 'x' } }\n"
+        "}\n"
+    )
+    assert triggers_of("jenkins", text, "Jenkinsfile") == (
+        [
+            ("release-\\\\d+", "stage('Deploy') when branch", "regex", ""),
+            ("dev", "stage('Deploy') when branch", "exact", "exclude"),
+            ("prod", "stage('Deploy') BRANCH_NAME ==", "exact", ""),
+        ],
+        True,
+    )
+
+
+def test_bitbucket_brace_globs_match_branches() -> None:
+    pipeline = read_pipeline(
+        "bitbucket-pipelines",
+        "bitbucket-pipelines.yml",
+        "pipelines:\n  branches:\n    '{staging,prod}':\n      - step: {script: [x]}\n",
+    )
+    assert [t.branch for t in pipeline.builds_on("prod")] == ["{staging,prod}"]
+    assert pipeline.builds_on("dev") == []
+
+
+# -- Dockerfiles, manifests, dependency files ------------------------------------------------
+
+
+def test_dockerfile_args_stages_and_copy_from() -> None:
+    text = (
+        "ARG REGISTRY=docker.io\nARG TAG\n"
+        "FROM --platform=$BUILDPLATFORM ${REGISTRY}/golang:1.22 AS Build\n"
+        "FROM alpine:${TAG}\nFROM debian:${TAG:-12}\n"
+        "FROM build\nFROM scratch\n"
+        "COPY --from=Build /out /out\nCOPY --from=0 /a /a\n"
+        "COPY --link --from=nginx:1.27 \\\n  /etc/nginx /etc/nginx\n"
+    )
+    found = [(b.line, b.instruction, b.image, b.pin) for b in base_images("Dockerfile", text)]
+    assert found == [
+        (3, "FROM", "docker.io/golang:1.22", "tag"),
+        (4, "FROM", "alpine:${TAG}", "unresolved"),
+        (5, "FROM", "debian:12", "tag"),
+        (10, "COPY --from", "nginx:1.27", "tag"),
+    ]
+
+
+def test_registry_ports_and_helm_shapes() -> None:
+    pod = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: localhost:5000/shop\n"
+    images, is_kubernetes = kubernetes_images("pod.yaml", pod)
+    assert is_kubernetes and [(i.image, i.pin) for i in images] == [
+        ("localhost:5000/shop", "untagged")
+    ]
+    values = (
+        "image: {registry: ghcr.io, repository: acme/api, tag: '1.10', digest: ''}\n"
+        "sidecarImage: busybox:1.36\n"
+        "worker:\n  image:\n    repository: acme/worker\n"
+        "pullImage: 'true'\n"
+    )
+    assert [(i.key, i.image, i.pin) for i in helm_images("values.yaml", values)] == [
+        ("image.tag", "ghcr.io/acme/api:1.10", "tag"),
+        ("sidecarImage", "busybox:1.36", "tag"),
+        ("worker.image.repository", "acme/worker", "untagged"),
+    ]
+
+
+def declared(path: str, text: str) -> Declared:
+    parser = manifest_parser(path)
+    assert parser is not None
+    return parser[1](text)
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "vendors"),
+    [
+        ("Gemfile", "source 'https://rubygems.org'\ngem 'flipper-active_record'\n", ["Flipper"]),
+        (
+            "pom.xml",
+            "<project><dependencies>\n<dependency>\n<groupId>org.ff4j</groupId>\n"
+            "<artifactId>ff4j-core</artifactId>\n</dependency>\n</dependencies></project>\n",
+            ["FF4j"],
+        ),
+        (
+            "build.gradle.kts",
+            'dependencies {\n  implementation("org.togglz:togglz-core:4.4.0")\n}\n',
+            ["Togglz"],
+        ),
+        (
+            "src/Api/Api.csproj",
+            '<Project><ItemGroup>\n<PackageReference Include="LaunchDarkly.ServerSdk" '
+            'Version="8.5.0" />\n</ItemGroup></Project>\n',
+            ["LaunchDarkly"],
+        ),
+        ("composer.json", '{"require": {"php": ">=8.2", "unleash/client": "^2"}}', ["Unleash"]),
+        (
+            "go.mod",
+            "module x\n\nrequire (\n\tgithub.com/Unleash/unleash-client-go/v4 v4.1.0\n)\n",
+            ["Unleash"],
+        ),
+        (
+            "Cargo.toml",
+            '[dependencies]\nflags = { package = "open-feature", version = "0.2" }\n',
+            ["OpenFeature"],
+        ),
+        (
+            "requirements/base.in",
+            "Flagsmith\nGrowthBook>=1\nsplitio_client\n",
+            ["Flagsmith", "GrowthBook", "Split"],
+        ),
+        (
+            "Pipfile",
+            '[packages]\nConfigCat-Client = "*"\nstatsig = "*"\n',
+            ["ConfigCat", "Statsig"],
+        ),
+        (
+            "package.json",
+            '{"dependencies": {"posthog-node": "4", "@flipt-io/flipt": "1"}}',
+            ["Flipt", "PostHog"],
+        ),
+        (
+            "gradle/libs.versions.toml",
+            '[libraries]\nof = { module = "dev.openfeature:sdk", version = "1" }\n',
+            ["OpenFeature"],
+        ),
+    ],
+)
+def test_flag_libraries_per_ecosystem(path: str, text: str, vendors: list[str]) -> None:
+    parser = manifest_parser(path)
+    assert parser is not None
+    found = flag_libraries(path, parser[0], parser[1](text))
+    assert sorted(f.vendor for f in found) == vendors
+
+
+def test_lock_status_per_ecosystem() -> None:
+    def status(path: str, text: str, others: set[str]) -> tuple[str, str | None] | None:
+        manifest = lock_status(path, declared(path, text), {path, *others})
+        return None if manifest is None else (manifest.status, manifest.lockfile)
+
+    assert status("requirements.in", "flask\n", {"requirements.txt"}) == (
+        "locked",
+        "requirements.txt",
+    )
+    assert status("requirements.txt", "flask>=3\n", {"requirements.in"}) is None
+    assert status("requirements-dev.txt", "pytest==8.0\n-r requirements.txt\n", set()) == (
+        "pinned",
+        None,
+    )
+    assert status("packages/a/package.json", '{"dependencies": {"x": "1"}}', {"yarn.lock"}) == (
+        "locked",
+        "yarn.lock",
+    )
+    assert status("package.json", '{"name": "no-deps"}', set()) is None
+    assert status("go.mod", "module x\n\ngo 1.22\n", set()) is None
+    assert status("go.mod", "module x\nrequire golang.org/x/text v0.14.0\n", set()) == (
+        "missing",
+        None,
+    )
+    assert status(
+        "pom.xml", "<dependency><groupId>a</groupId><artifactId>b</artifactId></dependency>", set()
+    ) == (
+        "no_lock_format",
+        None,
+    )
+    assert status("app/build.gradle", "implementation 'a:b:1'\n", {"gradle.lockfile"}) == (
+        "locked",
+        "gradle.lockfile",
+    )
+    assert status("Api.csproj", '<PackageReference Include="Serilog" />', set()) == (
+        "missing",
+        None,
+    )
+
+
+def test_unreadable_manifests_raise_a_sentence() -> None:
+    with pytest.raises(Unreadable, match="not a JSON object"):
+        declared("package.json", "[1, 2]")
