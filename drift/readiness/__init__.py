@@ -1,0 +1,1 @@
+"""Readiness for trunk-based delivery: delivery metrics reconstructed from history."""
