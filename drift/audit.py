@@ -9,6 +9,7 @@ from typing import Any
 
 from drift.changes import Grouping, group_changes
 from drift.config import Settings
+from drift.delivery import scan_delivery
 from drift.environments import Chain, resolve_chain
 from drift.errors import DriftError
 from drift.findings import AuditContext, Finding, compute_findings, tip_identities
@@ -79,6 +80,7 @@ def analyse(
     findings = compute_findings(context)
     clock.lap("findings")
     report = _report(repo, chain, settings, generated_at, context, findings)
+    report.sections["delivery"] = scan_delivery(repo, chain.envs)
     clock.lap("report")
     return Analysis(repo, chain, settings, history, grouping, context, findings, report)
 

@@ -52,7 +52,10 @@ def test_dimensions_name_the_findings_behind_them(reports: dict[str, dict[str, A
     dims = {d["name"]: d for d in readiness(data)["dimensions"]}
     assert {ids[i] for i in dims["hotfix_hygiene"]["findings"]} == {"hotfix", "missing_hotfix"}
     assert "conflict_merge" in {ids[i] for i in dims["release_identity"]["findings"]}
-    assert dims["delivery_configuration"]["assessed"] is False
+    delivery = dims["delivery_configuration"]
+    assert delivery["assessed"] is True
+    assert delivery["measures"]["no_ci_definition"] == 1  # the scenarios carry no CI files
+    assert data["delivery"]["summary"]["ci_systems"] == []
 
 
 def _synthetic(

@@ -93,7 +93,7 @@ def establish_main(data: Data) -> Step:
 
 
 def _facts(data: Data) -> dict[str, Any] | None:
-    facts = (data.get("delivery") or {}).get("facts")
+    facts = (data.get("delivery") or {}).get("summary")
     return facts if isinstance(facts, dict) else None
 
 
@@ -132,17 +132,28 @@ immutable_artifacts = _delivery_step(
         "Reference images by digest in every environment's manifests.",
     ),
 )
-build_once = _delivery_step(
-    "separate_build_from_deploy",
-    "Separate build from deploy",
-    lambda f: (
-        bool(f.get("rebuild_per_environment")),
-        "CI builds on pushes to environment branches (the artifact is rebuilt per environment)."
-        if f.get("rebuild_per_environment")
-        else "No build is triggered by an environment branch.",
-        "Build once from main; deploy that artifact to each environment by digest.",
-    ),
-)
+
+
+def _build_once(f: dict[str, Any]) -> tuple[bool, str, str]:
+    if not f.get("ci_systems"):
+        return (
+            True,
+            "No CI definition at any environment's tip: the build is defined elsewhere, "
+            "or not at all.",
+            "Define the build in CI, from main, once.",
+        )
+    if f.get("rebuild_per_environment"):
+        built = ", ".join(f.get("built_on_push", []))
+        return (
+            True,
+            f"CI builds on pushes to environment branches ({built}): the artifact is rebuilt "
+            "per environment.",
+            "Build once from main; deploy that artifact to each environment by digest.",
+        )
+    return (False, "No build is triggered by an environment branch.", "")
+
+
+build_once = _delivery_step("separate_build_from_deploy", "Separate build from deploy", _build_once)
 declare_state = _delivery_step(
     "declare_environment_state",
     "Declare environment state",

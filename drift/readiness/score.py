@@ -135,10 +135,11 @@ def release_identity(findings: list[dict[str, Any]], as_of_day: str) -> Dimensio
 def delivery_configuration(delivery: dict[str, Any] | None) -> Dimension:
     """Is the build done once and promoted, with pinned inputs and flags available?"""
     dim = Dimension("delivery_configuration", "Delivery configuration: build once, promote", 15)
-    facts = (delivery or {}).get("facts")
-    if not isinstance(facts, dict) or not facts.get("assessed", True):
+    facts = (delivery or {}).get("summary")
+    if not isinstance(facts, dict):
         dim.assessed = False
         return dim
+    dim.penalise("no_ci_definition", int(not facts.get("ci_systems")), half=2)
     dim.penalise("rebuild_per_environment", int(bool(facts.get("rebuild_per_environment"))), half=1)
     dim.penalise("unpinned_base_images", int(facts.get("unpinned_base_images", 0)), half=4)
     dim.penalise("images_by_tag", int(facts.get("images_by_tag", 0)), half=4)
