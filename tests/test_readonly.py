@@ -31,3 +31,23 @@ def test_audit_leaves_the_repository_byte_for_byte_unchanged(tmp_path: Path) -> 
     assert snapshot(git_dir) == before
     assert sorted(p.name for p in b.path.iterdir()) == worktree_before
     assert b.git("status", "--porcelain") == ""
+
+
+def test_remerging_conflicted_and_content_merges_writes_nothing(tmp_path: Path) -> None:
+    """Re-merging (conflict_merge) makes libgit2 write merged blobs; they must land in the
+    shadow repository, never in the audited one."""
+    from drift_fixtures.builder import RepoBuilder
+    from drift_fixtures.scenarios import release_conflicts
+
+    scenario = release_conflicts(tmp_path)
+    b = RepoBuilder(path=scenario.path)
+    b.checkout("dev")
+    b.commit("edit top", {"shop/settings.py": "# top\n" + b.read("shop/settings.py")})
+    b.checkout("test")
+    b.commit("edit bottom", {"shop/settings.py": b.read("shop/settings.py") + "# bottom\n"})
+    b.merge("dev")  # a clean content merge of one file: libgit2 must write the merged blob
+    git_dir = scenario.path / ".git"
+    before = snapshot(git_dir)
+    assert main(["audit", str(scenario.path), "--json", str(tmp_path / "r.json")]) == 0
+    assert '"conflict_merge"' in (tmp_path / "r.json").read_text()
+    assert snapshot(git_dir) == before
