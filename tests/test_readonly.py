@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from pathlib import Path
 
 from drift.cli import main
@@ -45,9 +46,18 @@ def test_remerging_conflicted_and_content_merges_writes_nothing(tmp_path: Path) 
     b.commit("edit top", {"shop/settings.py": "# top\n" + b.read("shop/settings.py")})
     b.checkout("test")
     b.commit("edit bottom", {"shop/settings.py": b.read("shop/settings.py") + "# bottom\n"})
-    b.merge("dev")  # a clean content merge of one file: libgit2 must write the merged blob
-    git_dir = scenario.path / ".git"
-    before = snapshot(git_dir)
-    assert main(["audit", str(scenario.path), "--json", str(tmp_path / "r.json")]) == 0
+    b.merge("dev")  # a content merge of one file (both sides edited it)...
+    # ...amended with an extra edit, so git's own merge result is a blob the repository does
+    # not have: re-merging it makes libgit2 write that blob.
+    b.write({"shop/settings.py": b.read("shop/settings.py") + "# slipped in\n"})
+    b.git("commit", "-q", "--amend", "--no-edit")
+    # A clone carries only reachable objects: the blob of git's own merge is not among them.
+    clone = tmp_path / "clone.git"
+    subprocess.run(
+        ["git", "clone", "-q", "--mirror", "--no-local", str(scenario.path), str(clone)],
+        check=True,
+    )
+    before = snapshot(clone)
+    assert main(["audit", str(clone), "--json", str(tmp_path / "r.json")]) == 0
     assert '"conflict_merge"' in (tmp_path / "r.json").read_text()
-    assert snapshot(git_dir) == before
+    assert snapshot(clone) == before
