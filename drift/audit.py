@@ -16,6 +16,7 @@ from drift.findings import AuditContext, Finding, compute_findings, tip_identiti
 from drift.git import GitRepository
 from drift.history import History, read_history
 from drift.progress import NullProgress, ProgressSink
+from drift.readiness.metrics import delivery_metrics
 from drift.report import Report, referenced_commits
 from drift.timefmt import iso
 
@@ -81,7 +82,11 @@ def analyse(
     clock.lap("findings")
     report = _report(repo, chain, settings, generated_at, context, findings)
     report.sections["delivery"] = scan_delivery(repo, chain.envs)
-    clock.lap("report")
+    clock.lap("delivery")
+    report.sections["metrics"] = delivery_metrics(
+        repo, chain.envs, history, grouping, findings, as_of, settings=settings
+    )
+    clock.lap("metrics")
     return Analysis(repo, chain, settings, history, grouping, context, findings, report)
 
 

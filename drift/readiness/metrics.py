@@ -1,0 +1,80 @@
+"""Delivery metrics reconstructed from history: how long changes take to flow downstream, how
+they get there, how hotfixes come back, and whether drift grows (issue 4).
+
+Everything is read from introductions (findings.md: the first-parent commit of an environment
+that brought a commit in, and when) over the changes of the window (`window.py`), so changes
+promoted all the way, which sit in the common base, count as much as the ones that got stuck.
+Every number carries the ids behind it: `findings` where the engine has a finding (outside the
+common base), else `changes` (a change's id is its first-introduced commit) or `commits`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drift.changes import Grouping
+from drift.config import Settings
+from drift.environments import Environment
+from drift.findings.model import Finding
+from drift.git import GitRepository
+from drift.history import History
+from drift.readiness.evidence import FindingIndex
+from drift.readiness.flows import arrivals, hotfixes, lead_times
+from drift.readiness.timeline import cadence, drift_over_time, monthly_events
+from drift.readiness.window import DAY, Window, build_window
+from drift.timefmt import iso
+
+WINDOW_SCOPE = (
+    "Changes: every change outside the common base (the engine's grouping, any age) and the "
+    "changes of commits committed in the window or its lead-in inside the common base (same "
+    "commit and cherry-pick trailers only: the common base is never diffed, so a copy made "
+    "without -x there is a change of its own). `changes` counts those first introduced anywhere "
+    "in the window. Commits inside the common base committed before the lead-in are not seen."
+)
+
+
+def delivery_metrics(
+    repo: GitRepository,
+    envs: list[Environment],
+    history: History,
+    grouping: Grouping,
+    findings: list[Finding],
+    as_of: int,
+    window_days: int = 365,
+    *,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """The delivery metrics of the JSON report: deterministic, sorted, ids behind numbers.
+
+    `settings`, when given, applies the ignore rules (time, authors, messages; path rules
+    need a diff) to commits inside the common base as the engine applies them outside it.
+    """
+    window = build_window(repo, history, grouping, as_of, window_days, settings=settings)
+    names = [env.name for env in envs]
+    index = FindingIndex(findings)
+    return {
+        "window": _summary(window, window_days),
+        "lead_time": lead_times(window, names),
+        "arrival": arrivals(window, names, index),
+        "hotfixes": hotfixes(window, names, index),
+        "monthly": monthly_events(window, history, index),
+        "drift_over_time": drift_over_time(window, names),
+        "cadence": cadence(window, names),
+    }
+
+
+def _summary(window: Window, window_days: int) -> dict[str, Any]:
+    counted = window.counted_changes()
+    return {
+        "start": iso(window.start),
+        "end": iso(window.end),
+        "days": window_days,
+        "lead_in_days": (window.start - window.scan_start) // DAY,
+        "commits": sum(1 for c in window.commits.values() if window.in_window(c.commit_time)),
+        "changes": len(counted),
+        "changes_in_common_base": sum(1 for c in counted if c.in_base),
+        "possible_copies": [
+            {"original": original, "copy": copy} for original, copy in window.possible_copies
+        ],
+        "scope": WINDOW_SCOPE,
+    }

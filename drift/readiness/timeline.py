@@ -1,0 +1,223 @@
+"""Drift over time: events per month, pending changes at each month and week end, and the
+release cadence of the most downstream environment, all read from the window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from drift.history import SKEW_SECONDS, History
+from drift.readiness.evidence import KEY_FIELD, FindingIndex
+from drift.readiness.periods import days, median, month_key, months, week_key, weeks
+from drift.readiness.window import Window
+from drift.timefmt import iso
+
+#: Monthly event -> the finding kind behind it.
+_MONTHLY = {
+    "back_merges": "back_merge",
+    "promotion_merges": "promotion_merge",
+    "cherry_picks": "cherry_pick",
+    "conflict_merges": "conflict_merge",
+    "reverts": "revert",
+}
+MONTHLY_SCOPE = (
+    "Each event is counted in the month of its commit's committer time. Outside the common "
+    "base the counts are the engine's findings (listed in `findings`). Inside it, the window "
+    "adds what can be read without diffing (listed in `commits`): merges on an environment's "
+    "first-parent line classified like back_merge/promotion_merge findings (once, on the most "
+    "upstream line that holds them), commits with a cherry-pick trailer (one per copy), and "
+    "reverts by message. Conflict merges are findings only (merges outside the common base)."
+)
+
+
+def monthly_events(window: Window, history: History, index: FindingIndex) -> dict[str, Any]:
+    """Back-merges, promotion merges, cherry-picks, conflict merges and reverts per month."""
+    rows = {
+        key: {e: (set[str](), set[str]()) for e in _MONTHLY}
+        for key, _ in months(window.series_start, window.end)
+    }
+    kinds = {kind: event for event, kind in _MONTHLY.items()}
+    found = [
+        (kinds[f.kind], str(f.fields[KEY_FIELD[f.kind]]), f.id)
+        for f in index.findings
+        if f.kind in kinds
+    ]
+    seen: list[tuple[str, str]] = [
+        *_base_merges(window, history),
+        *(("cherry_picks", c) for c in window.base_picks),
+        *(("reverts", c) for c in window.base_reverts),
+    ]
+    for event, commit_id, finding in [*found, *((e, c, None) for e, c in seen)]:
+        when = history.repo.commit(commit_id).commit_time
+        key = month_key(when)
+        if window.in_window(when) and key in rows:
+            findings, commits = rows[key][event]
+            if finding is not None:
+                findings.add(finding)
+            else:
+                commits.add(commit_id)
+    out: list[dict[str, Any]] = [
+        {"month": key, **{e: _evidence(*ids) for e, ids in events.items()}}
+        for key, events in rows.items()
+    ]
+    totals = {e: sum(r[e]["count"] for r in out) for e in _MONTHLY}
+    return {"scope": MONTHLY_SCOPE, "months": out, "totals": totals}
+
+
+def _evidence(findings: set[str], commits: set[str]) -> dict[str, Any]:
+    return {
+        "count": len(findings) + len(commits),
+        "findings": sorted(findings),
+        "commits": sorted(commits),
+    }
+
+
+def _base_merges(window: Window, history: History) -> Iterator[tuple[str, str]]:
+    """Merges inside the common base between environments' first-parent lines."""
+    lines = _Lines(window, history)
+    seen: set[str] = set()
+    for into, line in enumerate(window.first_parent):
+        for merge_id in line:
+            info = window.commits[merge_id]
+            if merge_id in seen or merge_id not in window.base or not info.is_merge:
+                continue
+            seen.add(merge_id)
+            for parent in info.parents[1:]:
+                on = [j for j in lines.envs if j != into and lines.holds(j, parent)]
+                if on:
+                    source = min(on, key=lambda j: (abs(j - into), j > into))
+                    yield ("back_merges" if source > into else "promotion_merges"), merge_id
+                    break
+
+
+class _Lines:
+    """Each environment's first-parent commits: the window's, then further back on demand
+    (down to the asked commit's time less a day of clock skew), without ancestry queries."""
+
+    def __init__(self, window: Window, history: History) -> None:
+        self.repo = history.repo
+        self.envs = range(len(window.first_parent))
+        self.seen = [set(line) for line in window.first_parent]
+        self.rest = [history.first_parent_line(env) for env in self.envs]
+
+    def holds(self, env: int, commit_id: str) -> bool:
+        """Whether the commit lies on the environment's first-parent line."""
+        seen, rest = self.seen[env], self.rest[env]
+        oldest = self.repo.commit(commit_id).commit_time - SKEW_SECONDS
+        while commit_id not in seen:
+            cursor = next(rest, None)
+            if cursor is None:
+                break
+            seen.add(cursor)
+            if self.repo.commit(cursor).commit_time < oldest:
+                break
+        return commit_id in seen
+
+
+def drift_over_time(window: Window, names: list[str]) -> list[dict[str, Any]]:
+    """Pending on (up, down) at T: first arrival on up <= T < first arrival on down."""
+    out = []
+    for up in range(len(names) - 1):
+        spans = [
+            (there.time, below.time if below is not None else None, change.id)
+            for change in window.changes
+            if (there := change.arrivals[up]) is not None
+            for below in [change.arrivals[up + 1]]
+        ]
+        monthly = [
+            _pending_at(spans, key, at) for key, at in months(window.series_start, window.end)
+        ]
+        weekly = [_pending_at(spans, key, at) for key, at in weeks(window.series_start, window.end)]
+        out.append(
+            {
+                "upstream": names[up],
+                "downstream": names[up + 1],
+                "months": monthly,
+                "weeks": weekly[-12:],
+                "trend": _trend([p["pending"] for p in weekly]),
+            }
+        )
+    return out
+
+
+def _pending_at(spans: list[tuple[int, int | None, str]], period: str, at: int) -> dict[str, Any]:
+    pending = [
+        (there, change)
+        for there, below, change in spans
+        if there <= at and (below is None or below > at)
+    ]
+    oldest = min(pending) if pending else None
+    return {
+        "period": period,
+        "at": iso(at),
+        "pending": len(pending),
+        "oldest_days": days(at - oldest[0]) if oldest else None,
+        "oldest": oldest[1] if oldest else None,
+        "changes": sorted(c for _, c in pending),
+    }
+
+
+def _trend(counts: list[int]) -> dict[str, Any]:
+    """Least-squares slope of the pending count at every week end of the window (week ends
+    fall on the same weekday, so a weekly release rhythm does not alias as month ends do).
+    `growing` when the fitted line rises over the window by more than a tenth of the mean
+    count and by at least one change, `shrinking` likewise, else `stable`."""
+    n = len(counts)
+    first, last = (counts[0], counts[-1]) if counts else (None, None)
+    if n < 2:
+        return {"weeks": n, "first": first, "last": last, "slope_per_week": None, "direction": None}
+    mean_x, mean_y = (n - 1) / 2, sum(counts) / n
+    cov = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(counts))
+    slope = cov / sum((x - mean_x) ** 2 for x in range(n))
+    rise = slope * (n - 1)
+    threshold = max(1.0, 0.1 * mean_y)
+    direction = "growing" if rise > threshold else "shrinking" if rise < -threshold else "stable"
+    return {
+        "weeks": n,
+        "first": first,
+        "last": last,
+        "slope_per_week": round(slope, 3),
+        "direction": direction,
+    }
+
+
+def cadence(window: Window, names: list[str]) -> dict[str, Any]:
+    """The most downstream environment: first-parent commits and changes introduced per ISO
+    week (every week of the window, empty ones too), with the median per week."""
+    last = len(names) - 1
+    rows = {key: (list[str](), list[str]()) for key, _ in weeks(window.series_start, window.end)}
+    for commit_id in window.first_parent[last]:
+        when = window.commits[commit_id].commit_time
+        if window.in_window(when) and week_key(when) in rows:
+            rows[week_key(when)][0].append(commit_id)
+    for change in window.changes:
+        arrival = change.arrivals[last]
+        if (
+            arrival is not None
+            and window.in_window(arrival.time)
+            and week_key(arrival.time) in rows
+        ):
+            rows[week_key(arrival.time)][1].append(change.id)
+    out: list[dict[str, Any]] = [
+        {
+            "week": key,
+            "first_parent_commits": {"count": len(commits), "commits": sorted(commits)},
+            "changes": {"count": len(changes), "changes": sorted(changes)},
+        }
+        for key, (commits, changes) in rows.items()
+    ]
+    commits_per_week = [float(len(c)) for c, _ in rows.values()]
+    changes_per_week = [float(len(c)) for _, c in rows.values()]
+    return {
+        "env": names[last],
+        "weeks": out,
+        "median_first_parent_commits_per_week": median(commits_per_week),
+        "median_changes_per_week": median(changes_per_week),
+        "mean_first_parent_commits_per_week": _mean(commits_per_week),
+        "mean_changes_per_week": _mean(changes_per_week),
+        "weeks_with_changes": sum(1 for n in changes_per_week if n),
+    }
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None

@@ -1,0 +1,300 @@
+"""The metrics window: recent commits, when each reached each environment, grouped into changes.
+
+The engine's `History` reads only commits outside the common base, but a change promoted all
+the way by merges *is* in the common base: metrics read from History alone would see only the
+changes that got stuck. The window adds every commit committed in the `window_days` before
+`as_of` (plus a lead-in, so changes already pending when the window opens are seen), each
+environment's first-parent line over that time, and exact introductions by the rule of
+findings.md: a non-merge first-parent commit introduces itself, a merge what its other parents
+reach that its first parent does not (here: among the scanned commits; an ancestor is never
+committed after its descendant except by clock skew). Commits outside the common base, of any
+age, keep the introductions History computed.
+
+Changes: the engine's `Grouping` for commits outside the common base (same commit, trailer,
+patch id); scanned commits inside it are grouped by same commit and cherry-pick trailers
+only, and recognised as reverts by message only: the common base is never diffed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from drift.changes import Grouping, is_empty_commit, resolve_commit
+from drift.commits import CommitInfo
+from drift.config import Settings
+from drift.git import GitRepository
+from drift.history import SKEW_SECONDS, History, Introduction
+from drift.trailers import cherry_picked_from, reverts
+
+DAY = 86400
+#: Days read before the window opens, so a change pending at its start is seen.
+LEAD_IN_DAYS = 90
+#: Strongest first: the method that names a copy several links point at.
+METHODS = ("trailer", "patch-id", "similar")
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """The change's commit introduced first into one environment, by `via`, at `time`."""
+
+    commit: str
+    via: str
+    time: int
+
+
+@dataclass(frozen=True)
+class WindowChange:
+    """A change seen by the window, with its first arrival in each environment (or None)."""
+
+    id: str
+    commits: tuple[str, ...]
+    is_revert: bool
+    in_base: bool
+    """No commit outside the common base: the engine has no finding about it."""
+    arrivals: tuple[Arrival | None, ...]
+
+    def origin(self) -> tuple[int, int] | None:
+        """(time, environment) of its first arrival anywhere; ties: the most upstream."""
+        found = [(a.time, env) for env, a in enumerate(self.arrivals) if a is not None]
+        return min(found) if found else None
+
+
+@dataclass
+class Window:
+    """What the metrics read: commits, first-parent lines, introductions and changes."""
+
+    start: int
+    end: int
+    scan_start: int
+    commits: dict[str, CommitInfo]
+    """Reachable from an environment and committed in [scan_start, end]."""
+    first_parent: list[list[str]]
+    """Per environment, its first-parent commits among `commits`, oldest first."""
+    intro: list[dict[str, Introduction]]
+    base: set[str]
+    """The scanned commits that lie in the common base."""
+    changes: list[WindowChange] = field(default_factory=list)
+    change_of: dict[str, WindowChange] = field(default_factory=dict)
+    copies: dict[str, str] = field(default_factory=dict)
+    """Copy commit -> how it was recognised (its strongest method)."""
+    base_picks: list[str] = field(default_factory=list)
+    """Commits in the common base carrying a usable cherry-pick trailer."""
+    base_reverts: list[str] = field(default_factory=list)
+    """Commits in the common base whose message says they revert another."""
+    possible_copies: list[tuple[str, str]] = field(default_factory=list)
+    """(original, copy) in different changes, one in the common base, with the same message,
+    author and author time (what `git cherry-pick` without -x keeps): probably one change,
+    but not grouped, because the common base is never diffed."""
+
+    @property
+    def series_start(self) -> int:
+        """Where time series begin: the window's start, or the oldest commit when the history
+        is younger than the window (weeks before it would read as zeros)."""
+        oldest = min((c.commit_time for c in self.commits.values()), default=self.start)
+        return max(self.start, oldest)
+
+    def in_window(self, timestamp: int) -> bool:
+        """Whether a time falls in [start, end]."""
+        return self.start <= timestamp <= self.end
+
+    def counted_changes(self) -> list[WindowChange]:
+        """The changes first introduced anywhere inside the window."""
+        return [c for c in self.changes if (o := c.origin()) is not None and self.in_window(o[0])]
+
+    def first_env(self, commit_id: str) -> int | None:
+        """The environment the commit was introduced into first (ties: most upstream)."""
+        found = [(i[commit_id].time, env) for env, i in enumerate(self.intro) if commit_id in i]
+        return min(found)[1] if found else None
+
+
+def build_window(
+    repo: GitRepository,
+    history: History,
+    grouping: Grouping,
+    as_of: int,
+    window_days: int = 365,
+    *,
+    lead_in_days: int = LEAD_IN_DAYS,
+    settings: Settings | None = None,
+) -> Window:
+    """Read the window ending at `as_of` (commits after it are left out)."""
+    start = as_of - window_days * DAY
+    scan_start = start - lead_in_days * DAY
+    tips = sorted({env.commit for env in history.envs})
+    commits = {c.id: c for c in repo.walk_window(tips, scan_start) if c.commit_time <= as_of}
+    lines = [_line(history, env, commits, scan_start) for env in range(len(history.envs))]
+    intro = [_introductions(history, env, line, commits, as_of) for env, line in enumerate(lines)]
+    full = history.full_mask
+    base = {c for c in commits if history.masks.get(c, full) == full}
+    window = Window(start, as_of, scan_start, commits, lines, intro, base)
+    _group(window, history, grouping, settings)
+    window.possible_copies = _possible_copies(window, history)
+    return window
+
+
+def _line(history: History, env: int, commits: dict[str, CommitInfo], scan_start: int) -> list[str]:
+    line: list[str] = []
+    for commit_id in history.first_parent_line(env):
+        if history.repo.commit(commit_id).commit_time < scan_start - SKEW_SECONDS:
+            break
+        if commit_id in commits:
+            line.append(commit_id)
+    line.reverse()
+    return line
+
+
+def _introductions(
+    history: History, env: int, line: list[str], commits: dict[str, CommitInfo], end: int
+) -> dict[str, Introduction]:
+    """Oldest first, as history.py does; then History's exact answers outside the base."""
+    intro: dict[str, Introduction] = {}
+    for via in line:
+        when = commits[via].commit_time
+        intro[via] = Introduction(via, when)
+        stack = list(commits[via].parents[1:])
+        while stack:
+            commit_id = stack.pop()
+            if commit_id in intro or commit_id not in commits:
+                continue
+            intro[commit_id] = Introduction(via, when)
+            stack.extend(commits[commit_id].parents)
+    exact = history.intro[env]
+    for commit_id in [c for c in intro if history.outside_base(c)]:
+        if commit_id not in exact:
+            del intro[commit_id]
+    intro.update((c, i) for c, i in exact.items() if i.time <= end)
+    return intro
+
+
+class _Groups:
+    """Union-find over commit ids."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, item: str) -> str:
+        self.parent.setdefault(item, item)
+        while self.parent[item] != item:
+            self.parent[item] = self.parent[self.parent[item]]
+            item = self.parent[item]
+        return item
+
+    def union(self, a: str, b: str) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+    def groups(self) -> list[list[str]]:
+        out: dict[str, list[str]] = {}
+        for item in self.parent:
+            out.setdefault(self.find(item), []).append(item)
+        return list(out.values())
+
+
+def _group(window: Window, history: History, grouping: Grouping, settings: Settings | None) -> None:
+    """Fill the window's changes: the engine's, joined with the base's by trailers."""
+    groups = _Groups()
+    for found in grouping.changes:
+        for commit_id in found.commits:
+            groups.union(commit_id, found.id)
+    for link in sorted(grouping.copies, key=lambda link: _strength(link.method)):
+        window.copies.setdefault(link.copy, link.method)
+    candidates = _link_base(window, history, groups, settings)
+    base_reverts = set(window.base_reverts)
+    key = _intro_key(window, history.repo)
+    for members in groups.groups():
+        parts = {grouping.change_of[m] for m in members if m in grouping.change_of}
+        ours = [m for m in members if m in candidates]
+        arrivals = tuple(_first_arrival(intro, members, history.repo) for intro in window.intro)
+        change_id = min((p.id for p in parts), key=key) if parts else min(members, key=key)
+        is_revert = all(p.is_revert for p in parts) and all(m in base_reverts for m in ours)
+        change = WindowChange(change_id, tuple(sorted(members)), is_revert, not parts, arrivals)
+        window.changes.append(change)
+        window.change_of.update(dict.fromkeys(members, change))
+    window.changes.sort(key=lambda c: c.id)
+
+
+def _link_base(
+    window: Window, history: History, groups: _Groups, settings: Settings | None
+) -> set[str]:
+    """The base's changes (non-merge, non-empty, not ignored), joined by their trailers as the
+    engine joins them (a trailer naming an empty commit is not used); their picks and reverts."""
+    candidates: set[str] = set()
+    for commit_id in sorted(window.base):
+        info = window.commits[commit_id]
+        if info.is_merge or is_empty_commit(history, commit_id) or _ignored(info, settings):
+            continue
+        candidates.add(commit_id)
+        groups.find(commit_id)
+        if reverts(info.message) is not None:
+            window.base_reverts.append(commit_id)
+        for named in cherry_picked_from(info.message):
+            original = resolve_commit(history, named)[0]
+            if original is None or original == commit_id or is_empty_commit(history, original):
+                continue
+            groups.union(commit_id, original)
+            if commit_id not in window.copies:
+                window.copies[commit_id] = "trailer"
+                window.base_picks.append(commit_id)
+    return candidates
+
+
+def _possible_copies(window: Window, history: History) -> list[tuple[str, str]]:
+    """Commits of different changes that git would have written for one pick without -x."""
+    repo = history.repo
+    by_ident: dict[tuple[str, str, int, str], list[str]] = {}
+    for commit_id in window.change_of:
+        info = repo.commit(commit_id)
+        if not info.is_merge:
+            ident = (info.author_name, info.author_email, info.author_time, info.message)
+            by_ident.setdefault(ident, []).append(commit_id)
+    pairs: list[tuple[str, str]] = []
+    for same in by_ident.values():
+        same.sort(key=lambda c: (repo.commit(c).commit_time, c))
+        for copy in same[1:]:
+            original = same[0]
+            if window.change_of[copy] is window.change_of[original]:
+                continue
+            if not (history.outside_base(original) and history.outside_base(copy)):
+                pairs.append((original, copy))
+    return sorted(pairs)
+
+
+def _strength(method: str) -> int:
+    return METHODS.index(method) if method in METHODS else len(METHODS)
+
+
+def _first_arrival(
+    intro: dict[str, Introduction], members: list[str], repo: GitRepository
+) -> Arrival | None:
+    found = [(intro[m].time, repo.commit(m).commit_time, m) for m in members if m in intro]
+    if not found:
+        return None
+    commit_id = min(found)[2]
+    return Arrival(commit_id, intro[commit_id].via, intro[commit_id].time)
+
+
+def _intro_key(window: Window, repo: GitRepository) -> Callable[[str], tuple[int, int, int, str]]:
+    """First introduced anywhere, then most upstream, then older, then id (as the engine)."""
+
+    def key(commit_id: str) -> tuple[int, int, int, str]:
+        found = [(i[commit_id].time, env) for env, i in enumerate(window.intro) if commit_id in i]
+        when = repo.commit(commit_id).commit_time
+        first = min(found) if found else (when, -1)
+        return (first[0], first[1], when, commit_id)
+
+    return key
+
+
+def _ignored(info: CommitInfo, settings: Settings | None) -> bool:
+    """Config's ignore rules by time, author and message (paths would need a diff)."""
+    if settings is None:
+        return False
+    if settings.since is not None and info.commit_time < settings.since:
+        return True
+    who = (info.author_name, info.author_email)
+    rules = settings.ignore
+    if any(p in who or any(fnmatch.fnmatchcase(w, p) for w in who) for p in rules.authors):
+        return True
+    return any(re.search(p, info.message) for p in rules.messages)
