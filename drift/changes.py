@@ -1,8 +1,10 @@
 """Group commits into changes: one logical edit that may exist as several commits.
 
 Methods, strongest first: the same commit (trivially), cherry-pick trailers, equal patch
-ids. Reverts are found here too because they decide grouping: a revert is never grouped
-with a non-revert, so a revert of a revert stays a revert (see docs/decisions.md).
+ids, and last `similar` (near-miss diffs, drift/similar.py), which only joins exact changes
+that lie on different environments and marks the result approximate. Reverts are found here
+too because they decide grouping: a revert is never grouped with a non-revert, so a revert
+of a revert stays a revert (see docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from drift.config import Settings
+from drift.git.blobs import changed_lines
 from drift.history import History
+from drift.similar import Candidate, Diff, find_similar, make_diff
 from drift.trailers import cherry_picked_from, reverts
 
 
@@ -25,6 +29,11 @@ class CopyLink:
     original: str
     copy: str
     method: str
+    score: float = 1.0
+    originals: int = 1
+    """How many originals the copy carries: more than one for a squash (`similar` only)."""
+    evidence: str | None = None
+    """Why a `similar` link was made: the line counts and scores behind it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +62,10 @@ class Change:
     id: str
     commits: tuple[str, ...]
     is_revert: bool
+    approximate: bool = False
+    """Joined by a `similar` link: where it is present rests on a near-miss match."""
+    parts: tuple[tuple[str, ...], ...] = ()
+    """For an approximate change, the exact changes the similar links joined."""
 
 
 @dataclass
@@ -151,6 +164,9 @@ def group_changes(
         copies, dangling = _trailer_links(history, candidates, uf)
     if "patch-id" in settings.match:
         copies += _patch_id_links(history, candidates, revert_set, uf, copies)
+    exact = {item: uf.find(item) for item in list(uf.parent)}
+    if "similar" in settings.match:
+        copies += _similar_links(history, settings, candidates, revert_set, uf)
     key = intro_order(history)
     changes: list[Change] = []
     change_of: dict[str, Change] = {}
@@ -158,7 +174,12 @@ def group_changes(
     for members in uf.groups():
         ordered = tuple(sorted(members, key=key))
         in_scope = [m for m in ordered if m in candidate_set]
-        change = Change(ordered[0], ordered, all(m in revert_set for m in in_scope))
+        parts: dict[str, list[str]] = {}
+        for m in ordered:
+            parts.setdefault(exact[m], []).append(m)
+        joined = tuple(tuple(p) for p in parts.values()) if len(parts) > 1 else ()
+        is_revert = all(m in revert_set for m in in_scope)
+        change = Change(ordered[0], ordered, is_revert, bool(joined), joined)
         changes.append(change)
         change_of.update(dict.fromkeys(ordered, change))
     changes.sort(key=lambda c: key(c.id))
@@ -224,6 +245,90 @@ def _patch_id_links(
             if copy not in picked_by_trailer:
                 links.append(CopyLink(original, copy, "patch-id"))
     return links
+
+
+def _similar_links(
+    history: History,
+    settings: Settings,
+    candidates: list[str],
+    revert_set: set[str],
+    uf: _UnionFind,
+) -> list[CopyLink]:
+    """Join exact changes whose diffs are close (drift/similar.py); one link per original."""
+    diffs: dict[str, Diff] = {}
+
+    def diff_of(commit_id: str) -> Diff:
+        if commit_id not in diffs:
+            diffs[commit_id] = make_diff(changed_lines(history.repo, commit_id))
+        return diffs[commit_id]
+
+    cands = _similar_candidates(history, settings, candidates, revert_set, uf)
+    found = find_similar(cands, diff_of, history.repo.is_ancestor, settings.similar_threshold)
+    links: list[CopyLink] = []
+    for link in found:
+        for original in link.originals:
+            uf.union(link.copy, original)
+            n = len(link.originals)
+            links.append(CopyLink(original, link.copy, "similar", link.score, n, link.evidence))
+    return links
+
+
+def _similar_candidates(
+    history: History,
+    settings: Settings,
+    candidates: list[str],
+    revert_set: set[str],
+    uf: _UnionFind,
+) -> list[Candidate]:
+    """One candidate per distinct diff of each exact change that is not on every environment.
+
+    Changes holding a revert, or a commit outside the audit's scope (in the common base, a
+    merge, ignored), are left out: reverts are never grouped with other changes, and what
+    is out of scope is never diffed.
+    """
+    in_scope = set(candidates)
+    key = intro_order(history)
+    out: list[Candidate] = []
+    for number, members in enumerate(sorted(uf.groups(), key=min)):
+        if any(m not in in_scope or m in revert_set for m in members):
+            continue
+        mask = 0
+        for m in members:
+            mask |= history.masks[m]
+        if mask == history.full_mask:
+            continue
+        distinct: set[str | None] = set()
+        for commit_id in sorted(members, key=key):
+            same_diff = "patch-id" in settings.match
+            diff_id = history.repo.patch_id(commit_id) if same_diff else commit_id
+            if diff_id not in distinct:
+                distinct.add(diff_id)
+                out.append(_candidate(history, commit_id, number, mask, key(commit_id)))
+    return out
+
+
+def _candidate(
+    history: History, commit_id: str, group: int, mask: int, order: tuple[int, int, int, str]
+) -> Candidate:
+    """What pruning and scoring need to know of one commit (outside the common base)."""
+    info = history.commits[commit_id]
+    keys: set[bytes] = set()
+    for change in history.repo.file_changes(commit_id):
+        keys.add(b"path:" + change.path)
+        keys.update(b"blob:" + b.encode() for b in (change.old_id, change.new_id) if b)
+    return Candidate(
+        commit=commit_id,
+        group=group,
+        mask=mask,
+        reach=history.masks[commit_id],
+        env=order[1],
+        order=order,
+        author=info.author_email.lower(),
+        author_time=info.author_time,
+        commit_time=info.commit_time,
+        subject=info.subject,
+        keys=frozenset(keys),
+    )
 
 
 def find_reverts(history: History, candidates: Iterable[str]) -> list[RevertLink]:

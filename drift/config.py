@@ -16,8 +16,10 @@ from typing import Any
 
 from drift.errors import DriftError
 
-MATCH_METHODS = ("trailer", "patch-id")
-_KEYS = {"environments", "remote", "match", "since", "ignore"}
+MATCH_METHODS = ("trailer", "patch-id", "similar")
+_KEYS = {"environments", "remote", "match", "since", "ignore", "similar_threshold"}
+#: Default lowest score of a `similar` match (see drift/similar.py for the scale).
+SIMILAR_THRESHOLD = 0.7
 _IGNORE_KEYS = {"authors", "messages", "paths"}
 
 
@@ -53,6 +55,8 @@ class Settings:
     match: tuple[str, ...] = MATCH_METHODS
     ignore: IgnoreRules = field(default_factory=IgnoreRules)
     since: int | None = None
+    similar_threshold: float = SIMILAR_THRESHOLD
+    """Lowest score (0..1] at which a near-miss diff counts as a copy."""
     as_of: int | None = None
     allow_shallow: bool = False
     config_file: str | None = None
@@ -197,7 +201,17 @@ def settings_from_table(table: dict[str, Any], origin: str) -> Settings:
         settings = replace(settings, since=parse_time(text, f"{origin}: since"))
     if "ignore" in table:
         settings = replace(settings, ignore=_ignore(table["ignore"], f"{origin}: ignore"))
+    if "similar_threshold" in table:
+        threshold = parse_threshold(table["similar_threshold"], f"{origin}: similar_threshold")
+        settings = replace(settings, similar_threshold=threshold)
     return settings
+
+
+def parse_threshold(value: Any, origin: str) -> float:
+    """A `similar` threshold: a number greater than 0 and at most 1."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise DriftError(f"{origin}: expected a number greater than 0 and at most 1, got {value!r}")
+    return float(value)
 
 
 def _ignore(value: Any, where: str) -> IgnoreRules:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drift.changes import CopyLink
 from drift.findings.context import AuditContext
 from drift.findings.model import Finding
 
@@ -29,13 +30,13 @@ def _patch_differs(ctx: AuditContext, original: str, copy: str) -> bool | None:
 
 
 def cherry_picks(ctx: AuditContext) -> list[Finding]:
-    """One finding per (original, copy) pair found by trailer or patch id."""
+    """One finding per (original, copy) pair found by trailer, patch id or similarity."""
     findings: list[Finding] = []
     for link in ctx.grouping.copies:
         original_env, note_o = _env_of(ctx, link.original)
         copy_env, note_c = _env_of(ctx, link.copy)
         differs: bool | None = False
-        if link.method == "trailer":
+        if link.method != "patch-id":
             differs = _patch_differs(ctx, link.original, link.copy)
         fields = {
             "original": link.original,
@@ -43,7 +44,7 @@ def cherry_picks(ctx: AuditContext) -> list[Finding]:
             "original_env": original_env,
             "copy_env": copy_env,
             "method": link.method,
-            "score": 1.0,
+            "score": link.score,
             "patch_differs": differs,
             "change": ctx.grouping.change_of[link.copy].id,
         }
@@ -53,9 +54,19 @@ def cherry_picks(ctx: AuditContext) -> list[Finding]:
                 "patch_differs unknown: the original is a merge or in the common base, "
                 "which drift does not diff"
             )
-        note = "; ".join(n for n in (note_o, note_c, unknown) if n) or None
-        findings.append(Finding("cherry_pick", fields, note))
+        notes = (note_o, note_c, unknown, _similar_note(link))
+        findings.append(Finding("cherry_pick", fields, "; ".join(n for n in notes if n) or None))
     return findings
+
+
+def _similar_note(link: CopyLink) -> str | None:
+    """Says a `similar` pair is approximate, and why it was made."""
+    if link.method != "similar":
+        return None
+    what = "similar, not equal: an approximate match"
+    if link.originals > 1:
+        what += f"; the copy is a squash of {link.originals} commits, each listed as an original"
+    return f"{what}; {link.evidence}" if link.evidence else what
 
 
 def revert_findings(ctx: AuditContext) -> list[Finding]:

@@ -26,6 +26,7 @@ def hotfixes(ctx: AuditContext) -> list[Finding]:
             "introduced_at": iso(when),
             "introduced_by": ctx.history.intro[env][commit_id].via,
             "change": change.id,
+            "approximate": change.approximate,
         }
         findings.append(Finding("hotfix", dict(fields)))
         missing = [ctx.names[i] for i in range(env) if not ctx.present(change, i)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drift.changes import Change
 from drift.findings.context import AuditContext
 from drift.findings.model import Finding
 from drift.timefmt import iso
@@ -48,6 +49,7 @@ def _pending(ctx: AuditContext, up: int, down: int) -> list[Finding]:
             "change": change.id,
             "is_revert": change.is_revert,
             "reverted_by": reverted_by,
+            "approximate": change.approximate,
         }
         out.append(Finding("pending", fields, note))
     return out
@@ -66,6 +68,7 @@ def _divergence(ctx: AuditContext, up: int, down: int, pending: list[Finding]) -
             first = ctx.first_into(change, down)
             if first is not None:
                 downstream_only.append(first[0])
+    approximate = [c for c in ctx.grouping.changes if c.approximate and _moved(ctx, c, up, down)]
     repo = history.repo
     paths = repo.differing_paths(
         repo.commit(history.envs[up].commit).tree, repo.commit(history.envs[down].commit).tree
@@ -78,8 +81,29 @@ def _divergence(ctx: AuditContext, up: int, down: int, pending: list[Finding]) -
         "pending_changes": len(pending),
         "oldest_pending_days": max((f.fields["age_days"] for f in pending), default=None),
         "downstream_only_changes": len(downstream_only),
+        "approximate_changes": len(approximate),
         "differing_files": len(paths),
         "downstream_only": sorted(downstream_only),
         "differing_paths": paths,
     }
     return Finding("divergence", fields)
+
+
+def _moved(ctx: AuditContext, change: Change, up: int, down: int) -> bool:
+    """Whether the similar links inside an approximate change moved this pair's counts:
+    its exact parts, taken as separate changes, would count differently as pending or
+    downstream-only (e.g. a part on each side: two counts that the link turned into none)."""
+    parts = [_side(ctx, Change(p[0], p, False), up, down) for p in change.parts]
+    alone = (sum(p[0] for p in parts), sum(p[1] for p in parts))
+    return _side(ctx, change, up, down) != alone
+
+
+def _side(ctx: AuditContext, change: Change, up: int, down: int) -> tuple[int, int]:
+    """(1, 0) when the change counts as pending on the pair, (0, 1) when downstream-only,
+    as `_pending` and `_divergence` count them."""
+    on_up, on_down = ctx.present(change, up), ctx.present(change, down)
+    if on_up and not on_down and ctx.first_into(change, up) is not None:
+        return (1, 0)
+    if on_down and not on_up and ctx.first_into(change, down) is not None:
+        return (0, 1)
+    return (0, 0)
