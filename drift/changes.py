@@ -162,6 +162,7 @@ def group_changes(
     dangling: list[Dangling] = []
     if "trailer" in settings.match:
         copies, dangling = _trailer_links(history, candidates, uf)
+        copies += _base_copies(history, candidates, uf)
     if "patch-id" in settings.match:
         copies += _patch_id_links(history, candidates, revert_set, uf, copies)
     exact = {item: uf.find(item) for item in list(uf.parent)}
@@ -213,6 +214,31 @@ def _trailer_links(
                 continue
             copies.append(CopyLink(original, commit_id, "trailer"))
     return copies, dangling
+
+
+def _base_copies(history: History, candidates: list[str], uf: _UnionFind) -> list[CopyLink]:
+    """Copies, inside the common base, of commits outside it (a prod fix picked to dev with -x
+    and then promoted everywhere): without them the fix would look missing upstream.
+
+    A copy is younger than its original, so only base commits newer than the oldest
+    candidate are read, and only their messages: the base is still never diffed. A copy
+    without a trailer inside the base is not recognised (docs/decisions.md).
+    """
+    if not candidates:
+        return []
+    wanted = set(candidates)
+    since = min(history.commits[c].commit_time for c in candidates)
+    tips = sorted({env.commit for env in history.envs})
+    links: list[CopyLink] = []
+    for info in history.repo.walk_window(tips, since):
+        if history.outside_base(info.id) or info.is_merge:
+            continue
+        for named in cherry_picked_from(info.message):
+            original = resolve_commit(history, named)[0]
+            if original in wanted:
+                links.append(CopyLink(original, info.id, "trailer"))
+                uf.union(info.id, original)
+    return links
 
 
 def _trailer_targets(history: History, commit_id: str) -> set[str]:

@@ -507,3 +507,34 @@ def test_trailer_to_the_common_base_is_paired_without_diffing_the_base(
     assert (pick["original"], pick["copy"], pick["patch_differs"]) == (o, c, None)
     assert "common base" in pick["note"]
     assert o not in diffed
+
+
+def test_copy_promoted_into_the_common_base_still_groups(tmp_path: Path) -> None:
+    """A prod hotfix picked to dev with -x, whose copy was then promoted everywhere: the copy
+    is in the common base, yet the fix is on every environment. It is a cherry_pick (copy in
+    the base, with a note), not a missing hotfix (found by reading trailers of base commits
+    newer than the oldest commit outside it; the base is still never diffed)."""
+    b = start(tmp_path, "test", "staging", "prod")
+    b.checkout("prod")
+    h = b.commit("fix rounding", {"fix.txt": "round half even\n"})
+    b.checkout("dev")
+    copy = b.cherry_pick(h)
+    merges = {}
+    for up, down in (("dev", "test"), ("test", "staging"), ("staging", "prod")):
+        b.checkout(down)
+        merges[down] = b.merge(up)
+    assert all(is_ancestor(b.path, copy, env) for env in ("dev", "test", "staging", "prod"))
+    data = audit(b, ("dev", "test", "staging", "prod"))
+    assert keys(data) == expect(
+        ("cherry_pick", h, copy, "trailer"),
+        ("promotion_merge", merges["test"], "dev", "test"),
+        ("promotion_merge", merges["staging"], "test", "staging"),
+        ("promotion_merge", merges["prod"], "staging", "prod"),
+        # h's tree reached staging only later (via the promoted copy): untested when released
+        ("untested_release", h, "prod", "staging"),
+        ("divergence", "dev", "test", 1, 0, 0, 0),
+        ("divergence", "test", "staging", 1, 0, 0, 0),
+        ("divergence", "staging", "prod", 2, 0, 0, 0),
+    )
+    (pick,) = of_kind(data, "cherry_pick")
+    assert "common base" in pick["note"]
