@@ -162,7 +162,12 @@ def _report(
             "empty_commits": len(grouping.empty),
         }
         changes = [
-            {"id": c.id, "commits": list(c.commits), "is_revert": c.is_revert}
+            {
+                "id": c.id,
+                "commits": list(c.commits),
+                "is_revert": c.is_revert,
+                "approximate": c.approximate,
+            }
             for c in grouping.changes
             if len(c.commits) > 1
         ]
@@ -198,6 +203,8 @@ def _settings(settings: Settings, chain: Chain, as_of: int | None) -> dict[str, 
         "match": list(settings.match),
         "since": iso(settings.since) if settings.since is not None else None,
         "as_of": iso(as_of) if as_of is not None else None,
+        "similar_threshold": settings.similar_threshold,
+        "all_merges": settings.all_merges,
         "ignore": {
             "authors": list(settings.ignore.authors),
             "messages": list(settings.ignore.messages),

@@ -20,7 +20,14 @@ from rich.text import Text
 
 from drift import __version__
 from drift.audit import Analysis, analyse
-from drift.config import Settings, load_settings, parse_envs, parse_match, parse_time
+from drift.config import (
+    Settings,
+    load_settings,
+    parse_envs,
+    parse_match,
+    parse_threshold,
+    parse_time,
+)
 from drift.errors import EXIT_CRASH, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, DriftError
 from drift.explain import explain
 from drift.graph import build_graph
@@ -98,7 +105,20 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--remote", help="remote whose tracking branches to prefer (default: origin)"
     )
-    parser.add_argument("--match", help="change-matching methods: trailer,patch-id (default: both)")
+    parser.add_argument(
+        "--match", help="change-matching methods: trailer,patch-id,similar (default: all)"
+    )
+    parser.add_argument(
+        "--similar-threshold",
+        help="lowest similarity score (0..1] for a near-miss cherry-pick (default: 0.7)",
+    )
+    parser.add_argument(
+        "--all-merges",
+        action="store_true",
+        default=None,
+        help="check every merge outside the common base for conflicts, not only merges on "
+        "environment first-parent lines",
+    )
     parser.add_argument("--since", help="leave commits older than this date out of change grouping")
     parser.add_argument(
         "--as-of", help="measure ages at this time (default: newest environment tip; 'now')"
@@ -122,7 +142,19 @@ def _settings(args: argparse.Namespace) -> Settings:
         since=parse_time(args.since, "--since") if args.since else None,
         as_of=parse_time(args.as_of, "--as-of") if args.as_of else None,
         allow_shallow=args.allow_shallow,
+        all_merges=args.all_merges,
+        similar_threshold=_threshold(args.similar_threshold),
     )
+
+
+def _threshold(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise DriftError(f"--similar-threshold: {text!r} is not a number") from exc
+    return parse_threshold(value, "--similar-threshold")
 
 
 def _console(color: str) -> Console:

@@ -17,7 +17,7 @@ from typing import Any
 from drift.errors import DriftError
 
 MATCH_METHODS = ("trailer", "patch-id", "similar")
-_KEYS = {"environments", "remote", "match", "since", "ignore", "similar_threshold"}
+_KEYS = {"environments", "remote", "match", "since", "ignore", "similar_threshold", "all_merges"}
 #: Default lowest score of a `similar` match (see drift/similar.py for the scale).
 SIMILAR_THRESHOLD = 0.7
 _IGNORE_KEYS = {"authors", "messages", "paths"}
@@ -57,6 +57,8 @@ class Settings:
     since: int | None = None
     similar_threshold: float = SIMILAR_THRESHOLD
     """Lowest score (0..1] at which a near-miss diff counts as a copy."""
+    all_merges: bool = False
+    """Check every merge outside the common base for conflicts, not only first-parent ones."""
     as_of: int | None = None
     allow_shallow: bool = False
     config_file: str | None = None
@@ -204,6 +206,10 @@ def settings_from_table(table: dict[str, Any], origin: str) -> Settings:
     if "similar_threshold" in table:
         threshold = parse_threshold(table["similar_threshold"], f"{origin}: similar_threshold")
         settings = replace(settings, similar_threshold=threshold)
+    if "all_merges" in table:
+        if not isinstance(table["all_merges"], bool):
+            raise DriftError(f"{origin}: all_merges: expected true or false")
+        settings = replace(settings, all_merges=table["all_merges"])
     return settings
 
 

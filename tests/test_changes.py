@@ -86,7 +86,9 @@ def test_abbreviated_trailer_names_the_full_original(tmp_path: Path, same_diff: 
     (pick,) = of_kind(data, "cherry_pick")
     assert (pick["original_env"], pick["copy_env"]) == ("dev", "prod")
     assert pick["patch_differs"] is not same_diff
-    assert data["changes"] == [{"id": o, "commits": [o, c], "is_revert": False}]
+    assert data["changes"] == [
+        {"id": o, "commits": [o, c], "is_revert": False, "approximate": False}
+    ]
     # git cherry matches only equal diffs; the trailer is what groups the adapted copy.
     assert cherry(b.path, "dev", "prod") == {c: "-" if same_diff else "+"}
 
@@ -109,7 +111,9 @@ def test_chain_of_picks_is_one_pair_per_hop(tmp_path: Path) -> None:
         ("divergence", "test", "prod", 1, 1, 0, 0),
     )
     assert not any(f["patch_differs"] for f in of_kind(data, "cherry_pick"))
-    assert data["changes"] == [{"id": o, "commits": [o, a, p], "is_revert": False}]
+    assert data["changes"] == [
+        {"id": o, "commits": [o, a, p], "is_revert": False, "approximate": False}
+    ]
     assert cherry(b.path, "dev", "test") == {a: "-"}
     assert cherry(b.path, "test", "prod") == {p: "-"}
 
@@ -130,7 +134,9 @@ def test_squash_of_two_picks_pairs_each_original(tmp_path: Path) -> None:
         ("divergence", "dev", "prod", 1, 2, 0, 0),
     )
     assert all(f["patch_differs"] for f in of_kind(data, "cherry_pick"))
-    assert data["changes"] == [{"id": x, "commits": [x, y, s], "is_revert": False}]
+    assert data["changes"] == [
+        {"id": x, "commits": [x, y, s], "is_revert": False, "approximate": False}
+    ]
     # git cherry sees no single equivalent of S: the squash is only visible through trailers.
     assert cherry(b.path, "dev", "prod") == {s: "+"}
     assert cherry(b.path, "prod", "dev") == {x: "+", y: "+"}
@@ -156,7 +162,9 @@ def test_trailer_groups_a_pick_whose_conflict_was_resolved_differently(tmp_path:
     )
     (pick,) = of_kind(data, "cherry_pick")
     assert pick["patch_differs"] is True
-    assert data["changes"] == [{"id": o, "commits": [o, c], "is_revert": False}]
+    assert data["changes"] == [
+        {"id": o, "commits": [o, c], "is_revert": False, "approximate": False}
+    ]
     assert patch_id_stable(b.path, o) != patch_id_stable(b.path, c)
 
 
@@ -322,7 +330,9 @@ def test_revert_of_a_revert_is_not_a_cherry_pick(tmp_path: Path) -> None:
     assert {x["method"] for x in of_kind(data, "revert")} == {"message"}
     assert patch_id_stable(b.path, rr) == patch_id_stable(b.path, f)
     assert cherry(b.path, "dev", "prod") == {p: "-", r: "+", rr: "-"}  # git: rr ~ f
-    assert data["changes"] == [{"id": f, "commits": [f, p], "is_revert": False}]
+    assert data["changes"] == [
+        {"id": f, "commits": [f, p], "is_revert": False, "approximate": False}
+    ]
 
 
 # -- --match ---------------------------------------------------------------------------

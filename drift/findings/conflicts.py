@@ -13,36 +13,51 @@ from drift.findings.model import Finding
 from drift.timefmt import iso
 
 
+def _merges_to_check(ctx: AuditContext) -> list[tuple[int, str]]:
+    """(environment, merge): first-parent merges, oldest first per environment; with
+    `all_merges`, then every other merge outside the common base, under the most upstream
+    environment that has it."""
+    history = ctx.history
+    out: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for env, chain in enumerate(history.first_parent):
+        for merge_id in reversed(chain):
+            if history.commits[merge_id].is_merge and merge_id not in seen:
+                seen.add(merge_id)
+                out.append((env, merge_id))
+    if ctx.settings.all_merges:
+        for merge_id in reversed(history.order):
+            info = history.commits[merge_id]
+            if info.is_merge and merge_id not in seen and history.outside_base(merge_id):
+                seen.add(merge_id)
+                out.append((history.envs_of(merge_id)[0], merge_id))
+    return out
+
+
 def conflict_merges(ctx: AuditContext) -> tuple[list[Finding], list[str]]:
     """Findings, and notes on merges that could not be checked (octopus merges)."""
     history = ctx.history
     findings: list[Finding] = []
     notes: list[str] = []
-    seen: set[str] = set()
     with history.repo.merge_checker() as checker:
-        for env, chain in enumerate(history.first_parent):
-            for merge_id in reversed(chain):
-                info = history.commits[merge_id]
-                if not info.is_merge or merge_id in seen:
-                    continue
-                seen.add(merge_id)
-                if len(info.parents) > 2:
-                    notes.append(
-                        f"octopus merge {merge_id[:12]} on {ctx.names[env]} "
-                        f"({len(info.parents)} parents) was not checked for conflicts"
-                    )
-                    continue
-                result = checker.remerge(info.parents[0], info.parents[1], info.tree)
-                if not result.differing:
-                    continue
-                kind = "resolved_conflict" if result.conflicted else "extra_edit"
-                fields = {
-                    "merge": merge_id,
-                    "env": ctx.names[env],
-                    "paths": list(result.differing),
-                    "type": kind,
-                    "conflicted_paths": list(result.conflicted),
-                    "time": iso(info.commit_time),
-                }
-                findings.append(Finding("conflict_merge", fields))
+        for env, merge_id in _merges_to_check(ctx):
+            info = history.commits[merge_id]
+            if len(info.parents) > 2:
+                notes.append(
+                    f"octopus merge {merge_id[:12]} on {ctx.names[env]} "
+                    f"({len(info.parents)} parents) was not checked for conflicts"
+                )
+                continue
+            result = checker.remerge(info.parents[0], info.parents[1], info.tree)
+            if not result.differing:
+                continue
+            fields = {
+                "merge": merge_id,
+                "env": ctx.names[env],
+                "paths": list(result.differing),
+                "type": "resolved_conflict" if result.conflicted else "extra_edit",
+                "conflicted_paths": list(result.conflicted),
+                "time": iso(info.commit_time),
+            }
+            findings.append(Finding("conflict_merge", fields))
     return findings, notes

@@ -42,6 +42,8 @@ def render_terminal(data: dict[str, Any], console: Console) -> None:
         _verdict(data, console)
         return
     console.print(_divergence(data))
+    if any(f.get("approximate_changes") for f in data["findings"] if f["kind"] == "divergence"):
+        console.print(Text("~ counts rest partly on near-miss (similar) matches", style="dim"))
     console.print(_counts(data))
     _urgent(data, console)
     _release_identity(data, console)
@@ -95,12 +97,17 @@ def _divergence(data: dict[str, Any]) -> Table:
             Text(f"{f['upstream']} -> {f['downstream']}"),
             str(f["ahead"]),
             str(f["behind"]),
-            str(f["pending_changes"]),
-            str(f["downstream_only_changes"]),
+            _approx(f["pending_changes"], f),
+            _approx(f["downstream_only_changes"], f),
             str(f["differing_files"]),
             "-" if oldest is None else f"{oldest} d",
         )
     return table
+
+
+def _approx(count: int, divergence: dict[str, Any]) -> str:
+    """`~5` when a near-miss (`similar`) match decided part of the count."""
+    return f"~{count}" if divergence.get("approximate_changes") else str(count)
 
 
 def _counts(data: dict[str, Any]) -> Table:
