@@ -93,8 +93,17 @@ def establish_main(data: Data) -> Step:
 
 
 def _facts(data: Data) -> dict[str, Any] | None:
-    facts = (data.get("delivery") or {}).get("summary")
-    return facts if isinstance(facts, dict) else None
+    delivery = data.get("delivery") or {}
+    facts = delivery.get("summary")
+    if not isinstance(facts, dict):
+        return None
+    built_by = {
+        str(pipeline["path"])
+        for env in delivery.get("environments", [])
+        for pipeline in env.get("pipelines", [])
+        if pipeline.get("builds_this_environment")
+    }
+    return {**facts, "built_by": sorted(built_by)}
 
 
 def _delivery_step(
@@ -143,11 +152,14 @@ def _build_once(f: dict[str, Any]) -> tuple[bool, str, str]:
             "Define the build in CI, from main, once.",
         )
     if f.get("rebuild_per_environment"):
-        built = ", ".join(f.get("built_on_push", []))
+        built = f.get("built_on_push", [])
+        files = sorted({p for p in f.get("built_by", []) if p})
+        how = f" by {', '.join(files)}" if files else ""
         return (
             True,
-            f"CI builds on pushes to environment branches ({built}): the artifact is rebuilt "
-            "per environment.",
+            f"{built[-1] if built else 'Each environment'} is built on pushes to its own "
+            f"branch{how} (as are {', '.join(built[:-1]) or 'the others'}): the artifact is "
+            "rebuilt per environment.",
             "Build once from main; deploy that artifact to each environment by digest.",
         )
     return (False, "No build is triggered by an environment branch.", "")

@@ -47,6 +47,7 @@ def render_terminal(data: dict[str, Any], console: Console) -> None:
     console.print(_counts(data))
     _urgent(data, console)
     _release_identity(data, console)
+    _metrics(data, console)
     _readiness(data, console)
     _plan(data, console)
     _verdict(data, console)
@@ -197,6 +198,47 @@ def _release_identity(data: dict[str, Any], console: Console) -> None:
                 _subject(data, f["merge"]),
             )
         console.print(table)
+
+
+def _days(value: float | None) -> str:
+    return "-" if value is None else f"{value:g} d"
+
+
+def _metrics(data: dict[str, Any], console: Console) -> None:
+    metrics = data.get("metrics")
+    if not metrics:
+        return
+    window = metrics["window"]
+    title = f"Delivery, {str(window['start'])[:10]} to {str(window['end'])[:10]}"
+    table = Table(title=title, title_justify="left")
+    for column in ("measure", "value"):
+        table.add_column(column)
+    lead = metrics["lead_time"]
+    for step in [*lead["steps"], lead["end_to_end"]]:
+        table.add_row(
+            Text(f"lead time {step['from']} -> {step['to']} (median / p90)"),
+            f"{_days(step['median_days'])} / {_days(step['p90_days'])}  ({step['count']} changes)",
+        )
+    hotfixes = metrics["hotfixes"]
+    back = hotfixes["back_propagation"]
+    table.add_row("hotfixes", f"{hotfixes['count']} ({hotfixes['rate']:.1%} of changes)")
+    table.add_row(
+        f"hotfix back to {back['to']} (median / p90)",
+        f"{_days(back['median_days'])} / {_days(back['p90_days'])}  ({back['count']} fixes)",
+    )
+    for pair in metrics["drift_over_time"]:
+        trend = pair["trend"]
+        table.add_row(
+            Text(f"pending {pair['upstream']} -> {pair['downstream']}"),
+            f"{trend['first']} -> {trend['last']} over {trend['weeks']} weeks "
+            f"({trend['direction']})",
+        )
+    cadence = metrics["cadence"]
+    table.add_row(
+        Text(f"changes reaching {cadence['env']} per week (mean)"),
+        f"{cadence['mean_changes_per_week']:g}",
+    )
+    console.print(table)
 
 
 def _readiness(data: dict[str, Any], console: Console) -> None:
