@@ -1,0 +1,143 @@
+"""Benchmark `drift audit --json` against plain git's marks-only pipeline, in the same run.
+
+    python benchmarks/run.py --commits 10000 100000 --runs 3
+
+For each size a repository is generated once (fixtures/drift_fixtures/large.py, cached under
+benchmarks/.repos/, never committed), then drift and the git pipeline run alternately
+`--runs` times. The git pipeline is the git-only way to get a fraction of drift's answer:
+for each adjacent pair and for (first, last), `git rev-list --left-right --count A...B`,
+`git cherry B A` and `git log --cherry-mark --left-right --no-merges A...B`. Printed: medians,
+the ratio drift/git, peak memory of the largest process, and drift's phase times (--debug).
+Targets live here, never in a timed unit test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ENVS = ("dev", "test", "staging", "prod")
+
+
+@dataclass
+class Sample:
+    """One timed run: wall seconds, peak RSS (MiB) of its largest process, phase times."""
+
+    seconds: float
+    peak_mib: float
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+def run(argv: list[str], cwd: Path, stderr: int | None = subprocess.DEVNULL) -> tuple[float, str]:
+    """Run one process to completion; returns its peak RSS in MiB and its stderr."""
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+    err = proc.stderr.read() if proc.stderr else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {err[-500:]}")
+    return usage.ru_maxrss / 1024, err
+
+
+def git_pipeline(repo: Path) -> Sample:
+    """The marks-only pipeline for every adjacent pair and for (first, last)."""
+    pairs = [*itertools.pairwise(ENVS), (ENVS[0], ENVS[-1])]
+    start, peak = time.perf_counter(), 0.0
+    for a, b in pairs:
+        for argv in (
+            ["git", "rev-list", "--left-right", "--count", f"{a}...{b}"],
+            ["git", "cherry", b, a],
+            ["git", "log", "--cherry-mark", "--left-right", "--no-merges", f"{a}...{b}"],
+        ):
+            peak = max(peak, run(argv, repo)[0])
+    return Sample(time.perf_counter() - start, peak)
+
+
+def drift(repo: Path, out: Path) -> Sample:
+    """`drift audit REPO --json OUT --debug`, with the phase times it prints."""
+    start = time.perf_counter()
+    argv = [sys.executable, "-m", "drift", "audit", str(repo), "--json", str(out), "--debug"]
+    peak, err = run(argv, repo, stderr=subprocess.PIPE)
+    seconds = time.perf_counter() - start
+    phases = {m[1]: float(m[2]) for m in re.finditer(r"drift: (\w+): ([\d.]+) s", err)}
+    return Sample(seconds, peak, phases)
+
+
+def repository(commits: int, seed: int) -> Path:
+    """The generated repository for this size (built once, then reused)."""
+    path = HERE / ".repos" / f"r{commits}-s{seed}"
+    if not (path / ".git").exists():
+        from drift_fixtures.large import generate
+
+        start = time.perf_counter()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tally = generate(path, commits, seed=seed)
+        print(f"generated {commits} commits in {time.perf_counter() - start:.1f} s: {tally}")
+    return path
+
+
+def divergence(repo: Path) -> int:
+    """Commits outside the common base of all environments."""
+    base = subprocess.run(
+        ["git", "merge-base", "--octopus", *ENVS], cwd=repo, capture_output=True, text=True
+    ).stdout.strip()
+    out = subprocess.run(
+        ["git", "rev-list", "--count", *ENVS, f"^{base}"], cwd=repo, capture_output=True, text=True
+    )
+    return int(out.stdout.strip())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--commits", type=int, nargs="+", default=[10000, 100000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    rows = []
+    for commits in args.commits:
+        repo = repository(commits, args.seed)
+        out = HERE / ".repos" / f"r{commits}.json"
+        gits, drifts = [], []
+        for _ in range(args.runs):
+            gits.append(git_pipeline(repo))
+            drifts.append(drift(repo, out))
+        rows.append((commits, divergence(repo), gits, drifts))
+    print_table(rows)
+    return 0
+
+
+def print_table(rows: list[tuple[int, int, list[Sample], list[Sample]]]) -> None:
+    """Medians per size: git, drift, ratio, peak memory, drift's phases."""
+    print(
+        "| commits | outside base | git pipeline | drift audit --json | drift/git "
+        "| peak MiB git / drift | drift phases (median s) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for commits, outside, gits, drifts in rows:
+        g = statistics.median(s.seconds for s in gits)
+        d = statistics.median(s.seconds for s in drifts)
+        names = sorted(
+            {name for s in drifts for name in s.phases}, key=list(drifts[0].phases).index
+        )
+        phases = ", ".join(
+            f"{name} {statistics.median(s.phases.get(name, 0.0) for s in drifts):.2f}"
+            for name in names
+        )
+        print(
+            f"| {commits:,} | {outside:,} | {g:.2f} s | {d:.2f} s | {d / g:.2f} "
+            f"| {max(s.peak_mib for s in gits):.0f} / {max(s.peak_mib for s in drifts):.0f} "
+            f"| {phases} |"
+        )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
