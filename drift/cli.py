@@ -230,11 +230,10 @@ def _demo(args: argparse.Namespace, console: Console) -> int:
         )
         console.print(f"Building the demo repository (acme-shop) in {root} ...")
         scenario = build_demo(root)
-        args.json = str(out / "report.json")
-        args.graph = None
-        args.envs = args.config = args.remote = args.match = args.since = args.as_of = None
-        args.allow_shallow = None
-        return _audit(args, scenario.path, console)
+        # Parse a real `audit` command line, so every audit option gets its default.
+        argv = ["audit", str(scenario.path), "--json", str(out / "report.json")]
+        argv += ["--color", args.color] + (["--debug"] if args.debug else [])
+        return _audit(build_parser().parse_args(argv), scenario.path, console)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
