@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.text import Text
@@ -34,7 +35,10 @@ from drift.graph import build_graph
 from drift.graph_io import check_graph_target, write_graph
 from drift.progress import NullProgress, ProgressSink, RichProgress
 from drift.render.explain_view import render_explanation
+from drift.render.html import render_html
 from drift.render.json_report import render_json
+from drift.render.load import load_report
+from drift.render.markdown import render_markdown
 from drift.render.output import write_output
 from drift.render.terminal import render_terminal
 from drift.resolve import outside_graph, resolve
@@ -64,11 +68,21 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument(
         "--json", metavar="FILE", help="write the JSON report to FILE ('-' for stdout)"
     )
+    _view_options(audit)
     audit.add_argument(
         "--graph",
         metavar="FILE",
         help="write the change graph to FILE: .graphml (Gephi, yEd) or .json (node-link)",
     )
+    report = sub.add_parser(
+        "report",
+        help="re-render a saved JSON report (no repository needed)",
+        epilog=EPILOG,
+    )
+    report.add_argument("report", metavar="REPORT.json", help="a report written by --json")
+    _view_options(report)
+    report.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    report.add_argument("--debug", action="store_true", help="tracebacks on crashes")
     explain = sub.add_parser(
         "explain", help="the journey of one change through the environments", epilog=EPILOG
     )
@@ -90,6 +104,28 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     demo.add_argument("--debug", action="store_true", help="phase timings; tracebacks on crashes")
     return parser
+
+
+def _view_options(parser: argparse.ArgumentParser) -> None:
+    """The report files a command can write besides JSON."""
+    parser.add_argument(
+        "--html", metavar="FILE", help="write the self-contained HTML report to FILE"
+    )
+    parser.add_argument(
+        "--markdown", metavar="FILE", help="write the GitHub-flavoured Markdown report to FILE"
+    )
+    parser.add_argument(
+        "--previous",
+        metavar="REPORT.json",
+        type=Path,
+        help="an earlier JSON report of the same repository: show what changed since",
+    )
+    parser.add_argument(
+        "--commit-url",
+        metavar="TEMPLATE",
+        help="link commits with this URL, '{commit}' standing for the id "
+        "(default: from the origin remote on GitHub, GitLab, Bitbucket, Azure DevOps)",
+    )
 
 
 def _analysis_options(parser: argparse.ArgumentParser) -> None:
@@ -183,19 +219,63 @@ def _analyse(args: argparse.Namespace, path: Path, quiet: bool) -> Analysis:
 def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
     if args.graph:
         check_graph_target(args.graph)
-    json_to_stdout = args.json == "-"
+    json_to_stdout = _stdout_target(args.json, args.html, args.markdown)
+    previous = load_report(args.previous) if args.previous else None
     analysis = _analyse(args, path, quiet=json_to_stdout)
     data = analysis.report.to_dict()
     if args.json:
         write_output(args.json, render_json(data))
     if args.graph:
         write_graph(build_graph(analysis), args.graph)
+    written = _write_views(args, data, previous)
     if not json_to_stdout:
         render_terminal(data, console)
         if args.json:
             console.print(Text(f"JSON report written to {args.json}"))
         if args.graph:
             console.print(Text(f"Change graph written to {args.graph}"))
+        for line in written:
+            console.print(Text(line))
+    return EXIT_OK
+
+
+def _stdout_target(*targets: str | None) -> bool:
+    """Whether one report goes to stdout (then nothing else may); two are a usage error."""
+    count = sum(1 for target in targets if target == "-")
+    if count > 1:
+        raise DriftError("only one report can be written to stdout ('-')")
+    return count == 1
+
+
+def _write_views(
+    args: argparse.Namespace, data: dict[str, Any], previous: dict[str, Any] | None = None
+) -> list[str]:
+    """Write the HTML and Markdown reports that were asked for; say what was written.
+
+    `previous` is the earlier report for deltas; None reads `--previous` when it was given.
+    """
+    if previous is None and getattr(args, "previous", None):
+        previous = load_report(args.previous)
+    written = []
+    if args.html:
+        write_output(args.html, render_html(data, args.commit_url, previous))
+        written.append(f"HTML report written to {args.html}")
+    if args.markdown:
+        write_output(args.markdown, render_markdown(data, args.commit_url, previous=previous))
+        written.append(f"Markdown report written to {args.markdown}")
+    return written
+
+
+def _report(args: argparse.Namespace, console: Console) -> int:
+    data = load_report(Path(args.report))
+    to_stdout = _stdout_target(args.html, args.markdown)
+    previous = load_report(args.previous) if args.previous else None
+    written = _write_views(args, data, previous)
+    if not to_stdout:
+        if not written:
+            render_terminal(data, console)
+        for line in written:
+            console.print(Text(line))
     return EXIT_OK
 
 
@@ -246,6 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args, console)
         if args.command == "explain":
             return _explain(args, console)
+        if args.command == "report":
+            return _report(args, console)
         return _audit(args, Path(args.path), console)
     except DriftError as exc:
         print(f"drift: error: {exc}", file=sys.stderr)
@@ -270,4 +352,4 @@ def entry() -> None:
     raise SystemExit(main())
 
 
-__all__ = ["EXIT_USAGE", "build_parser", "entry", "main"]
+__all__ = ["EXIT_USAGE", "build_parser", "entry", "load_report", "main"]

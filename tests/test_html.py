@@ -1,0 +1,271 @@
+"""The HTML report without a browser: escaping, anchors, links to web hosts, re-rendering."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import itertools
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+
+from drift import report as report_module
+from drift.audit import run_audit
+from drift.cli import main
+from drift.config import Settings
+from drift.render import load
+from drift.render.headline import points_lost, verdict_sentence
+from drift.render.html import environment, render_html
+from drift.render.webhost import commit_url_template
+from drift_fixtures.demo import build_demo
+from drift_fixtures.expect import Scenario
+from tests.small_repos import four_envs
+
+PAYLOAD = "</script><img src=x onerror=alert(1)>"
+ID = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    return build_demo(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module")
+def demo_data(demo: Scenario) -> dict[str, Any]:
+    return run_audit(demo.path, Settings()).to_dict()
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    b = four_envs(tmp_path_factory.mktemp("small"))
+    return run_audit(b.path, Settings()).to_dict()
+
+
+def _hostile(data: dict[str, Any]) -> dict[str, Any]:
+    """The report with a hostile subject, author and environment name everywhere."""
+    data = copy.deepcopy(data)
+    for info in data["commits"].values():
+        info["subject"] = PAYLOAD
+        info["author"] = PAYLOAD
+    data["environments"][0]["name"] = PAYLOAD
+    data["notes"] = [PAYLOAD]
+    return data
+
+
+def test_untrusted_text_is_escaped_and_embedded_only_as_json(small: dict[str, Any]) -> None:
+    page = render_html(_hostile(small))
+    assert "<img" not in page
+    assert page.count("</script>") == 2  # the data block's and the code's own
+    assert "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in page
+    block = re.search(
+        r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S
+    )
+    assert block is not None
+    assert json.loads(block.group(1))["notes"] == [PAYLOAD]
+
+
+def test_csp_forbids_requests_and_allows_only_the_report_script(small: dict[str, Any]) -> None:
+    page = render_html(small)
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page)
+    assert csp is not None
+    assert "default-src 'none'" in csp.group(1)
+    code = re.search(r"<script>(.*?)</script>", page, re.S)
+    assert code is not None
+    digest = base64.b64encode(hashlib.sha256(code.group(1).encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in csp.group(1)
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+
+
+def test_templates_are_strict() -> None:
+    env = environment()
+    assert env.undefined is jinja2.StrictUndefined
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ missing }}").render()
+
+
+def test_every_finding_has_one_row_with_its_id(demo_data: dict[str, Any]) -> None:
+    page = render_html(demo_data)
+    for finding in demo_data["findings"]:
+        assert page.count(f'<tr id="{finding["id"]}" class="finding"') == 1
+    for commit in {f["commit"] for f in demo_data["findings"] if "commit" in f}:
+        assert f'value="{commit}"' in page  # the full id, copyable
+
+
+def test_points_lost_sum_to_what_the_score_lost(demo_data: dict[str, Any]) -> None:
+    readiness = demo_data["summary"]["readiness"]
+    assert sum(d["lost"] for d in points_lost(readiness)) == 100 - readiness["score"]
+    capped = copy.deepcopy(readiness)
+    for dim in capped["dimensions"]:
+        dim["score"] = 100
+    capped["score"], capped["blockers"] = 79, ["1 fix is missing upstream"]
+    lost = points_lost(capped)
+    assert sum(d["lost"] for d in lost) == 21 and lost[-1]["name"] == "cap"
+
+
+def test_verdict_is_one_short_sentence(demo_data: dict[str, Any]) -> None:
+    sentence = verdict_sentence(demo_data)
+    assert len(sentence.split()) <= 40
+    assert sentence.startswith("Not ready (far, 23/100)")
+
+
+@pytest.mark.parametrize(
+    ("remote", "url"),
+    [
+        ("git@github.com:acme/shop.git", f"https://github.com/acme/shop/commit/{ID}"),
+        ("https://github.com/acme/shop", f"https://github.com/acme/shop/commit/{ID}"),
+        (
+            "ssh://git@gitlab.example.com:2222/g/sub/shop.git",
+            f"https://gitlab.example.com/g/sub/shop/-/commit/{ID}",
+        ),
+        ("https://bitbucket.org/acme/shop.git", f"https://bitbucket.org/acme/shop/commits/{ID}"),
+        (
+            "https://acme@dev.azure.com/acme/Shop/_git/shop",
+            f"https://dev.azure.com/acme/Shop/_git/shop/commit/{ID}",
+        ),
+        (
+            "git@ssh.dev.azure.com:v3/acme/Shop/shop",
+            f"https://dev.azure.com/acme/Shop/_git/shop/commit/{ID}",
+        ),
+        ("/srv/git/shop.git", None),
+        (None, None),
+    ],
+)
+def test_commit_links_per_web_host(remote: str | None, url: str | None) -> None:
+    template = commit_url_template(remote)
+    assert (template.replace("{commit}", ID) if template else None) == url
+
+
+def test_commits_link_to_the_web_host(small: dict[str, Any]) -> None:
+    data = copy.deepcopy(small)
+    data["repository"]["remote_url"] = "git@github.com:acme/shop.git"
+    commit = next(f["commit"] for f in data["findings"] if f["kind"] == "pending")
+    assert f'href="https://github.com/acme/shop/commit/{commit}"' in render_html(data)
+    custom = render_html(small, "https://git.example/c/{commit}")
+    assert f'href="https://git.example/c/{commit}"' in custom
+
+
+def test_report_rerenders_a_saved_json_identically(demo: Scenario, tmp_path: Path) -> None:
+    json_path, first, second = tmp_path / "r.json", tmp_path / "a.html", tmp_path / "b.html"
+    md = tmp_path / "r.md"
+    args = ["--json", str(json_path), "--html", str(first), "--markdown", str(md)]
+    assert main(["audit", str(demo.path), *args]) == 0
+    assert main(["report", str(json_path), "--html", str(second)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert md.read_text().startswith("## drift: readiness")
+
+
+def test_report_refuses_what_is_not_a_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    for text, words in (
+        (None, "cannot read"),
+        ("{", "is not JSON"),
+        ("[]", "is not a drift report"),
+        ('{"schema_version": 99, "findings": []}', "schema 99"),
+    ):
+        if text is not None:
+            bad.write_text(text)
+        assert main(["report", str(bad), "--html", str(tmp_path / "x.html")]) == 2
+        err = capsys.readouterr().err
+        assert words in err and err.count("\n") == 1
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_loader_reads_the_schema_the_engine_writes() -> None:
+    assert load.SCHEMA_VERSION == report_module.SCHEMA_VERSION
+
+
+def test_renderers_import_neither_pygit2_nor_networkx() -> None:
+    code = (
+        "import sys, drift.render.html, drift.render.markdown, drift.render.load; "
+        "print(sorted(m for m in ('pygit2', 'networkx') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_previous_report_gives_deltas(small: dict[str, Any], tmp_path: Path) -> None:
+    older = copy.deepcopy(small)
+    older["summary"]["readiness"]["score"] = small["summary"]["readiness"]["score"] - 5
+    older["summary"]["by_kind"]["pending"] = small["summary"]["by_kind"]["pending"] + 2
+    older["settings"]["as_of"] = "2020-01-31T00:00:00Z"
+    now_path, old_path = tmp_path / "now.json", tmp_path / "old.json"
+    now_path.write_text(json.dumps(small))
+    old_path.write_text(json.dumps(older))
+    page, md = tmp_path / "r.html", tmp_path / "r.md"
+    args = ["--previous", str(old_path), "--html", str(page), "--markdown", str(md)]
+    assert main(["report", str(now_path), *args]) == 0
+    score = small["summary"]["readiness"]["score"]
+    assert f"Since the report of 2020-01-31: {score - 5} &rarr; {score} (+5)" in page.read_text()
+    assert "(\u22122 since the last report)" in md.read_text()
+
+
+def test_long_tables_are_cut_with_a_pointer_to_the_json(
+    small: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("drift.render.evidence.MAX_ROWS", 1)
+    pending = [f for f in small["findings"] if f["kind"] == "pending"]
+    assert len(pending) > 1
+    page = render_html(small)
+    assert page.count('class="finding" data-dims=') <= len(small["summary"]["by_kind"])
+    assert f"{len(pending) - 1} more in report.json." in page
+
+
+class _Structure(HTMLParser):
+    """Collects what the accessibility checks need from a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.svgs: list[dict[str, str | None]] = []
+        self.tables = 0
+        self.captions = 0
+        self.headers_without_scope = 0
+        self.headings: list[int] = []
+        self.svg_children: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "svg":
+            self.svgs.append(dict(attrs))
+            self.svg_children = []
+        elif tag in ("title", "desc") and self.svgs:
+            self.svg_children.append(tag)
+        elif tag == "table":
+            self.tables += 1
+        elif tag == "caption":
+            self.captions += 1
+        elif tag == "th" and "scope" not in dict(attrs):
+            self.headers_without_scope += 1
+        elif re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "svg":
+            self.svgs[-1]["children"] = " ".join(self.svg_children)
+
+
+def test_charts_tables_and_headings_are_accessible(demo_data: dict[str, Any]) -> None:
+    page = _Structure()
+    page.feed(render_html(demo_data))
+    assert len(page.svgs) >= 5
+    for svg in page.svgs:
+        assert svg["role"] == "img" and svg["aria-labelledby"], svg
+        assert svg["children"] is not None and svg["children"].startswith("title desc"), svg
+    assert page.tables == page.captions and page.headers_without_scope == 0
+    assert page.headings[0] == 1 and page.headings.count(1) == 1
+    assert all(b - a <= 1 for a, b in itertools.pairwise(page.headings))
+
+
+def test_a_kind_added_later_still_renders(small: dict[str, Any]) -> None:
+    data = copy.deepcopy(small)
+    commit = next(iter(data["commits"]))
+    data["findings"].append({"id": "stale_branch-1", "kind": "stale_branch", "commit": commit})
+    assert '<tr id="stale_branch-1" class="finding"' in render_html(data)
