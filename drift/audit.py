@@ -205,6 +205,7 @@ def _settings(settings: Settings, chain: Chain, as_of: int | None) -> dict[str, 
         "as_of": iso(as_of) if as_of is not None else None,
         "similar_threshold": settings.similar_threshold,
         "all_merges": settings.all_merges,
+        "commit_url": settings.commit_url,
         "ignore": {
             "authors": list(settings.ignore.authors),
             "messages": list(settings.ignore.messages),

@@ -178,7 +178,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         since=parse_time(args.since, "--since") if args.since else None,
         as_of=parse_time(args.as_of, "--as-of") if args.as_of else None,
         allow_shallow=args.allow_shallow,
-        all_merges=args.all_merges,
+        all_merges=getattr(args, "all_merges", None),
+        commit_url=getattr(args, "commit_url", None),
         similar_threshold=_threshold(args.similar_threshold),
     )
 
@@ -257,11 +258,13 @@ def _write_views(
     if previous is None and getattr(args, "previous", None):
         previous = load_report(args.previous)
     written = []
+    # The command line wins; else the template the audit recorded (from its config).
+    url = args.commit_url or data.get("settings", {}).get("commit_url")
     if args.html:
-        write_output(args.html, render_html(data, args.commit_url, previous))
+        write_output(args.html, render_html(data, url, previous))
         written.append(f"HTML report written to {args.html}")
     if args.markdown:
-        write_output(args.markdown, render_markdown(data, args.commit_url, previous=previous))
+        write_output(args.markdown, render_markdown(data, url, previous=previous))
         written.append(f"Markdown report written to {args.markdown}")
     return written
 
@@ -312,6 +315,7 @@ def _demo(args: argparse.Namespace, console: Console) -> int:
         scenario = build_demo(root)
         # Parse a real `audit` command line, so every audit option gets its default.
         argv = ["audit", str(scenario.path), "--json", str(out / "report.json")]
+        argv += ["--html", str(out / "report.html"), "--markdown", str(out / "report.md")]
         argv += ["--color", args.color] + (["--debug"] if args.debug else [])
         return _audit(build_parser().parse_args(argv), scenario.path, console)
 

@@ -17,7 +17,16 @@ from typing import Any
 from drift.errors import DriftError
 
 MATCH_METHODS = ("trailer", "patch-id", "similar")
-_KEYS = {"environments", "remote", "match", "since", "ignore", "similar_threshold", "all_merges"}
+_KEYS = {
+    "environments",
+    "remote",
+    "match",
+    "since",
+    "ignore",
+    "similar_threshold",
+    "all_merges",
+    "commit_url",
+}
 #: Default lowest score of a `similar` match (see drift/similar.py for the scale).
 SIMILAR_THRESHOLD = 0.7
 _IGNORE_KEYS = {"authors", "messages", "paths"}
@@ -57,6 +66,8 @@ class Settings:
     since: int | None = None
     similar_threshold: float = SIMILAR_THRESHOLD
     """Lowest score (0..1] at which a near-miss diff counts as a copy."""
+    commit_url: str | None = None
+    """Link template for commits in reports, with `{commit}` (when the host is not known)."""
     all_merges: bool = False
     """Check every merge outside the common base for conflicts, not only first-parent ones."""
     as_of: int | None = None
@@ -206,6 +217,11 @@ def settings_from_table(table: dict[str, Any], origin: str) -> Settings:
     if "similar_threshold" in table:
         threshold = parse_threshold(table["similar_threshold"], f"{origin}: similar_threshold")
         settings = replace(settings, similar_threshold=threshold)
+    if "commit_url" in table:
+        url = table["commit_url"]
+        if not isinstance(url, str) or "{commit}" not in url:
+            raise DriftError(f"{origin}: commit_url: expected a URL template containing {{commit}}")
+        settings = replace(settings, commit_url=url)
     if "all_merges" in table:
         if not isinstance(table["all_merges"], bool):
             raise DriftError(f"{origin}: all_merges: expected true or false")

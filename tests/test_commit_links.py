@@ -1,0 +1,40 @@
+"""Commit links: a URL template from config reaches the HTML and survives re-rendering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from drift.cli import main
+from tests.small_repos import four_envs
+
+
+def test_commit_url_from_config_links_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    b = four_envs(tmp_path)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    (work / ".drift.toml").write_text('commit_url = "https://code.acme.test/shop/c/{commit}"\n')
+    monkeypatch.chdir(work)
+    assert main(["audit", str(b.path), "--json", "r.json", "--html", "r.html"]) == 0
+    hot = b.labels["hot"]
+    assert f"https://code.acme.test/shop/c/{hot}" in (work / "r.html").read_text()
+    data = json.loads((work / "r.json").read_text())
+    assert data["settings"]["commit_url"] == "https://code.acme.test/shop/c/{commit}"
+    # re-rendered without the repository (and without the config): the same links
+    (work / ".drift.toml").unlink()
+    assert main(["report", "r.json", "--markdown", "r.md", "--html", "again.html"]) == 0
+    assert f"https://code.acme.test/shop/c/{hot}" in (work / "again.html").read_text()
+
+
+def test_bad_commit_url_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    b = four_envs(tmp_path)
+    (tmp_path / ".drift.toml").write_text('commit_url = "https://code.acme.test/shop/c/"\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["audit", str(b.path)]) == 2
+    assert "commit_url" in capsys.readouterr().err
