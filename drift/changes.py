@@ -20,6 +20,7 @@ from drift.git.blobs import changed_lines
 from drift.history import History
 from drift.similar import Candidate, Diff, find_similar, make_diff
 from drift.trailers import cherry_picked_from, reverts
+from drift.unionfind import UnionFind
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,27 +82,6 @@ class Grouping:
     empty: list[str] = field(default_factory=list)
 
 
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, item: str) -> str:
-        self.parent.setdefault(item, item)
-        while self.parent[item] != item:
-            self.parent[item] = self.parent[self.parent[item]]
-            item = self.parent[item]
-        return item
-
-    def union(self, a: str, b: str) -> None:
-        self.parent[self.find(a)] = self.find(b)
-
-    def groups(self) -> list[list[str]]:
-        out: dict[str, list[str]] = defaultdict(list)
-        for item in self.parent:
-            out[self.find(item)].append(item)
-        return list(out.values())
-
-
 def intro_order(history: History) -> Callable[[str], tuple[int, int, int, str]]:
     """Sort key: first introduced anywhere, then most upstream, then older, then id."""
 
@@ -155,7 +135,7 @@ def group_changes(
                 repo.patch_id(commit_id)  # computed once here, reused by every pair
     revert_links = find_reverts(history, candidates)
     revert_set = {link.revert for link in revert_links}
-    uf = _UnionFind()
+    uf = UnionFind()
     for commit_id in candidates:
         uf.find(commit_id)
     copies: list[CopyLink] = []
@@ -189,7 +169,7 @@ def group_changes(
 
 
 def _trailer_links(
-    history: History, candidates: list[str], uf: _UnionFind
+    history: History, candidates: list[str], uf: UnionFind
 ) -> tuple[list[CopyLink], list[Dangling]]:
     """One pair per hop. `git cherry-pick -x` of a pick keeps the old trailer and adds one, so
     a trailer whose commit is named again by a later trailer's commit is an earlier hop of
@@ -216,7 +196,7 @@ def _trailer_links(
     return copies, dangling
 
 
-def _base_copies(history: History, candidates: list[str], uf: _UnionFind) -> list[CopyLink]:
+def _base_copies(history: History, candidates: list[str], uf: UnionFind) -> list[CopyLink]:
     """Copies, inside the common base, of commits outside it (a prod fix picked to dev with -x
     and then promoted everywhere): without them the fix would look missing upstream.
 
@@ -250,7 +230,7 @@ def _patch_id_links(
     history: History,
     candidates: list[str],
     revert_set: set[str],
-    uf: _UnionFind,
+    uf: UnionFind,
     trailer: list[CopyLink],
 ) -> list[CopyLink]:
     by_id: dict[tuple[str, bool], list[str]] = defaultdict(list)
@@ -278,7 +258,7 @@ def _similar_links(
     settings: Settings,
     candidates: list[str],
     revert_set: set[str],
-    uf: _UnionFind,
+    uf: UnionFind,
 ) -> list[CopyLink]:
     """Join exact changes whose diffs are close (drift/similar.py); one link per original."""
     diffs: dict[str, Diff] = {}
@@ -304,7 +284,7 @@ def _similar_candidates(
     settings: Settings,
     candidates: list[str],
     revert_set: set[str],
-    uf: _UnionFind,
+    uf: UnionFind,
 ) -> list[Candidate]:
     """One candidate per distinct diff of each exact change that is not on every environment.
 

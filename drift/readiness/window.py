@@ -28,6 +28,7 @@ from drift.config import Settings
 from drift.git import GitRepository
 from drift.history import SKEW_SECONDS, History, Introduction
 from drift.trailers import cherry_picked_from, reverts
+from drift.unionfind import UnionFind
 
 DAY = 86400
 #: Days read before the window opens, so a change pending at its start is seen.
@@ -169,32 +170,9 @@ def _introductions(
     return intro
 
 
-class _Groups:
-    """Union-find over commit ids."""
-
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, item: str) -> str:
-        self.parent.setdefault(item, item)
-        while self.parent[item] != item:
-            self.parent[item] = self.parent[self.parent[item]]
-            item = self.parent[item]
-        return item
-
-    def union(self, a: str, b: str) -> None:
-        self.parent[self.find(a)] = self.find(b)
-
-    def groups(self) -> list[list[str]]:
-        out: dict[str, list[str]] = {}
-        for item in self.parent:
-            out.setdefault(self.find(item), []).append(item)
-        return list(out.values())
-
-
 def _group(window: Window, history: History, grouping: Grouping, settings: Settings | None) -> None:
     """Fill the window's changes: the engine's, joined with the base's by trailers."""
-    groups = _Groups()
+    groups = UnionFind()
     for found in grouping.changes:
         for commit_id in found.commits:
             groups.union(commit_id, found.id)
@@ -216,7 +194,7 @@ def _group(window: Window, history: History, grouping: Grouping, settings: Setti
 
 
 def _link_base(
-    window: Window, history: History, groups: _Groups, settings: Settings | None
+    window: Window, history: History, groups: UnionFind, settings: Settings | None
 ) -> set[str]:
     """The base's changes (non-merge, non-empty, not ignored), joined by their trailers as the
     engine joins them (a trailer naming an empty commit is not used); their picks and reverts."""
