@@ -21,6 +21,8 @@ from rich.text import Text
 
 from drift import __version__
 from drift.audit import Analysis, analyse
+from drift.ci.commands import add_ci_arguments, add_ci_subcommands, run_baseline, run_diff
+from drift.ci.run import CiRun
 from drift.config import (
     Settings,
     load_settings,
@@ -43,8 +45,8 @@ from drift.render.output import write_output
 from drift.render.terminal import render_terminal
 from drift.resolve import outside_graph, resolve
 
-EPILOG = """exit codes: 0 done, 1 a gate tripped, 2 usage or input error, 3 unexpected error,
-130 interrupted (Ctrl-C)"""
+EPILOG = """exit codes: 0 done, 1 a gate tripped or could not be evaluated, 2 usage or input
+error, 3 unexpected error, 130 interrupted (Ctrl-C)"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep", metavar="DIR", help="build the demo repository in DIR and keep it")
     demo.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     demo.add_argument("--debug", action="store_true", help="phase timings; tracebacks on crashes")
+    add_ci_arguments(audit)
+    add_ci_subcommands(sub, _analysis_options, EPILOG)
     return parser
 
 
@@ -221,15 +225,17 @@ def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
     if args.graph:
         check_graph_target(args.graph)
     json_to_stdout = _stdout_target(args.json, args.html, args.markdown)
-    previous = load_report(args.previous) if args.previous else None
-    analysis = _analyse(args, path, quiet=json_to_stdout)
-    data = analysis.report.to_dict()
+    ci = CiRun.from_args(args)
+    previous = load_report(args.previous) if args.previous else ci.previous
+    with ci.cache_scope():
+        analysis = _analyse(args, path, quiet=json_to_stdout)
+    data = ci.apply(analysis.report.to_dict(), analysis.repo)
     if args.json:
         write_output(args.json, render_json(data))
     if args.graph:
         write_graph(build_graph(analysis), args.graph)
     written = _write_views(args, data, previous)
-    if not json_to_stdout:
+    if not json_to_stdout and not getattr(args, "quiet", False):
         render_terminal(data, console)
         if args.json:
             console.print(Text(f"JSON report written to {args.json}"))
@@ -237,7 +243,7 @@ def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
             console.print(Text(f"Change graph written to {args.graph}"))
         for line in written:
             console.print(Text(line))
-    return EXIT_OK
+    return ci.finish(data, Console(stderr=True, no_color=True) if json_to_stdout else console)
 
 
 def _stdout_target(*targets: str | None) -> bool:
@@ -326,6 +332,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         console = _console(args.color)
+        if args.command == "baseline":
+            return run_baseline(args, console, lambda a, p: _analyse(a, p, False).report.to_dict())
+        if args.command == "diff":
+            return run_diff(args, console)
         if args.command == "demo":
             return _demo(args, console)
         if args.command == "explain":

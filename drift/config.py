@@ -26,6 +26,7 @@ _KEYS = {
     "similar_threshold",
     "all_merges",
     "commit_url",
+    "gates",
 }
 #: Default lowest score of a `similar` match (see drift/similar.py for the scale).
 SIMILAR_THRESHOLD = 0.7
@@ -217,6 +218,10 @@ def settings_from_table(table: dict[str, Any], origin: str) -> Settings:
     if "similar_threshold" in table:
         threshold = parse_threshold(table["similar_threshold"], f"{origin}: similar_threshold")
         settings = replace(settings, similar_threshold=threshold)
+    if "gates" in table:
+        from drift.ci.gates import gates_from_table  # local: drift.ci imports the engine
+
+        gates_from_table(table["gates"], f"{origin}: gates")
     if "commit_url" in table:
         url = table["commit_url"]
         if not isinstance(url, str) or "{commit}" not in url:

@@ -31,6 +31,13 @@ def hermetic_seal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     os.environ.update(saved)
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own user cache folder: drift's per-commit cache must never let one
+    test's results answer another's (a missing blob would go unnoticed)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
 @pytest.fixture
 def builder_root(tmp_path: Path) -> Path:
     """A fresh folder for one test's repositories."""

@@ -38,3 +38,16 @@ def test_bad_commit_url_template(
     monkeypatch.chdir(tmp_path)
     assert main(["audit", str(b.path)]) == 2
     assert "commit_url" in capsys.readouterr().err
+
+
+def test_views_survive_an_empty_metrics_window(tmp_path: Path) -> None:
+    """`--as-of` years after the last commit: the window is empty, rates are undefined
+    (None), and every view still renders ("not enough data"), never crashes."""
+    b = four_envs(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    argv = ["audit", str(b.path), "--as-of", "2031-01-01", "--json", str(out / "r.json")]
+    assert main([*argv, "--html", str(out / "r.html"), "--markdown", str(out / "r.md")]) == 0
+    data = json.loads((out / "r.json").read_text())
+    assert data["metrics"]["hotfixes"]["rate"] is None
+    assert "Not enough data" in (out / "r.html").read_text()

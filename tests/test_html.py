@@ -269,3 +269,48 @@ def test_a_kind_added_later_still_renders(small: dict[str, Any]) -> None:
     commit = next(iter(data["commits"]))
     data["findings"].append({"id": "stale_branch-1", "kind": "stale_branch", "commit": commit})
     assert '<tr id="stale_branch-1" class="finding"' in render_html(data)
+
+
+def test_change_fail_tile_and_trunk_measures_render(demo_data: dict[str, Any]) -> None:
+    page = render_html(demo_data)
+    fail = demo_data["metrics"]["change_fail_proxy"]
+    assert fail["releases"] >= 5 and fail["share"] is not None
+    title = f"releases of {fail['env']} followed within {fail['days']} days by a hotfix or revert"
+    assert title in page
+    assert f"{round(100 * fail['share'], 1)} %" in page
+    assert f"{fail['followed']} of {fail['releases']} releases" in page
+    for commit in fail["releases_followed"]:
+        assert f"<code>{commit[:10]}</code>" in page
+    trunk = demo_data["metrics"]["trunk"]
+    assert 'id="trunk"' in page and "Trunk-based measures from history" in page
+    merges = trunk["merge_days"]
+    assert f"{merges['days_with_merges']} of {merges['days']} days" in page
+    assert f"<strong>{trunk['freeze_windows']['count']}</strong> freeze" in page
+    assert "DORA bands not drawn:" in page
+
+
+def test_change_fail_tile_says_not_enough_data_below_five(demo_data: dict[str, Any]) -> None:
+    data = copy.deepcopy(demo_data)
+    data["metrics"]["change_fail_proxy"].update(releases=4, followed=1, share=0.25)
+    page = render_html(data)
+    start = page.index("Change-fail proxy")
+    assert "Not enough data</span> <small>n = 4 (&lt; 5)" in page[start : start + 400]
+
+
+def test_previous_report_gives_pending_deltas_per_pair(
+    small: dict[str, Any],
+) -> None:
+    older = copy.deepcopy(small)
+    series = older["metrics"]["drift_over_time"]
+    last = series[0]["months"][-1]
+    last["pending"] += 3
+    last["oldest_days"] = (last["oldest_days"] or 0) + 2.5
+    page = render_html(small, previous=older)
+    now = small["metrics"]["drift_over_time"][0]["months"][-1]
+    pair = f"{series[0]['upstream']} &rarr; {series[0]['downstream']}"
+    row = page[page.index('id="drift-since"') :]
+    row = row[row.index(pair) :].split("</tr>", 1)[0]
+    cells = re.findall(r'<td class="n">([^<]*)</td>', row)
+    assert cells[:3] == [str(now["pending"] + 3), str(now["pending"]), "\u22123"]
+    if now["oldest_days"] is not None:
+        assert cells[5] == "\u22122.5"

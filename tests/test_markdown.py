@@ -54,3 +54,15 @@ def test_hostile_text_stays_text(demo_data: dict[str, Any]) -> None:
     for line in text.splitlines():
         if line.startswith("| `"):
             assert line.replace("\\|", "").count("|") == 5, line
+
+
+def test_change_fail_proxy_line(demo_data: dict[str, Any]) -> None:
+    fail = demo_data["metrics"]["change_fail_proxy"]
+    text = render_markdown(demo_data)
+    line = next(x for x in text.splitlines() if x.startswith("**Change-fail proxy**"))
+    share = f"{100 * fail['share']:.1f}%"
+    assert f"within {fail['days']} days" in line
+    assert f"{share} ({fail['followed']} of {fail['releases']} releases)" in line
+    few = copy.deepcopy(demo_data)
+    few["metrics"]["change_fail_proxy"].update(releases=3)
+    assert "Not enough data (n = 3 < 5)." in render_markdown(few)

@@ -17,6 +17,7 @@ from drift.commits import CommitInfo, clip_message
 from drift.errors import DriftError
 from drift.git.merges import MergeChecker, Remerge
 from drift.git.patchid import MissingObjectError, patch_id
+from drift.git.store import ACTIVE_STORE, CommitStore
 from drift.git.treediff import FileChange, diff_trees
 
 __all__ = ["FileChange", "GitRepository", "MergeChecker", "RefInfo", "Remerge"]
@@ -51,9 +52,10 @@ def _decode(raw: bytes, encoding: str | None) -> str:
 class GitRepository:
     """A repository opened for reading."""
 
-    def __init__(self, repo: Any, path: Path) -> None:
+    def __init__(self, repo: Any, path: Path, cache: CommitStore | None = None) -> None:
         self._repo = repo
         self.path = path
+        self._store = cache  # persistent per-commit results (drift.git.store); None: memory only
         self._commits: dict[str, CommitInfo] = {}
         self._changes: dict[str, list[FileChange]] = {}
         self._patch_ids: dict[str, str | None] = {}
@@ -61,8 +63,12 @@ class GitRepository:
         self._ancestry: dict[tuple[str, str], bool] = {}
 
     @classmethod
-    def open(cls, path: Path) -> GitRepository:
-        """Open the repository at `path` (a work tree, a .git folder or a bare repository)."""
+    def open(cls, path: Path, cache: CommitStore | None = None) -> GitRepository:
+        """Open the repository at `path` (a work tree, a .git folder or a bare repository).
+
+        `cache` (default: the store of an enclosing `drift.git.store.using_store`) keeps
+        per-commit results between runs.
+        """
         if not path.exists():
             raise DriftError(f"{path}: no such directory")
         try:
@@ -75,7 +81,11 @@ class GitRepository:
             repo = pygit2.Repository(found, pygit2.enums.RepositoryOpenFlag.NO_SEARCH)
         except pygit2.GitError as exc:
             raise DriftError(f"{path}: cannot open the git repository: {exc}") from exc
-        return cls(repo, Path(found))
+        opened = cls(repo, Path(found), cache if cache is not None else ACTIVE_STORE.get())
+        if opened._store is not None and opened.is_partial_clone:
+            # Missing blobs must fail loudly (see _guard); stored answers would hide them.
+            opened._store = None
+        return opened
 
     # -- repository state ------------------------------------------------------------
     @property
@@ -268,28 +278,45 @@ class GitRepository:
     def file_changes(self, commit_id: str) -> list[FileChange]:
         """Files a non-merge commit changes against its parent (all files for a root)."""
         changes = self._changes.get(commit_id)
+        if changes is None and self._store is not None:
+            changes = self._store.changes(commit_id)
+            if changes is not None:
+                self._changes[commit_id] = changes
         if changes is None:
             info = self.commit(commit_id)
             parent_tree = self.commit(info.parents[0]).tree if info.parents else None
             changes = self._diff(parent_tree, info.tree, commit_id)
             self._changes[commit_id] = changes
+            if self._store is not None:
+                self._store.put_changes(commit_id, changes)
         return changes
 
     def patch_id(self, commit_id: str) -> str | None:
         """Stable patch id as `git cherry` computes it; None for an empty commit."""
         if commit_id not in self._patch_ids:
-            changes = self.file_changes(commit_id)
-            self._patch_ids[commit_id] = self._guard(
-                commit_id, lambda: patch_id(self._repo, changes)
-            )
+            stored = self._store.patch_id(commit_id) if self._store is not None else None
+            if stored is not None:
+                self._patch_ids[commit_id] = stored[0]
+            else:
+                changes = self.file_changes(commit_id)
+                value = self._guard(commit_id, lambda: patch_id(self._repo, changes))
+                self._patch_ids[commit_id] = value
+                if self._store is not None:
+                    self._store.put_patch_id(commit_id, value)
         return self._patch_ids[commit_id]
 
     def inverse_patch_id(self, commit_id: str) -> str | None:
         """Patch id of the diff that would undo this commit (what a revert of it carries)."""
+        stored = self._store.patch_id(commit_id, True) if self._store is not None else None
+        if stored is not None:
+            return stored[0]
         info = self.commit(commit_id)
         parent_tree = self.commit(info.parents[0]).tree if info.parents else None
         changes = self._diff(info.tree, parent_tree, commit_id)
-        return self._guard(commit_id, lambda: patch_id(self._repo, changes))
+        value = self._guard(commit_id, lambda: patch_id(self._repo, changes))
+        if self._store is not None:
+            self._store.put_patch_id(commit_id, value, True)
+        return value
 
     def tree_files(self, commit_id: str) -> Iterator[tuple[str, str, int]]:
         """(path, blob id, mode) of every file in a commit's tree, without a checkout."""

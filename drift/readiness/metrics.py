@@ -18,9 +18,11 @@ from drift.environments import Environment
 from drift.findings.model import Finding
 from drift.git import GitRepository
 from drift.history import History
+from drift.readiness.change_fail import change_fail_proxy
 from drift.readiness.evidence import FindingIndex
 from drift.readiness.flows import arrivals, hotfixes, lead_times
 from drift.readiness.timeline import cadence, drift_over_time, monthly_events
+from drift.readiness.trunk import trunk_measures
 from drift.readiness.window import DAY, Window, build_window
 from drift.timefmt import iso
 
@@ -60,6 +62,8 @@ def delivery_metrics(
         "monthly": monthly_events(window, history, index),
         "drift_over_time": drift_over_time(window, names),
         "cadence": cadence(window, names),
+        "change_fail_proxy": change_fail_proxy(window, names),
+        "trunk": trunk_measures(repo, envs, window, as_of),
     }
 
 

@@ -155,7 +155,52 @@ def trend(data: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, An
         "score": previous["summary"]["readiness"]["score"],
         "delta": data["summary"]["readiness"]["score"] - previous["summary"]["readiness"]["score"],
         "kinds": {kind: now.get(kind, 0) - before.get(kind, 0) for kind in now},
+        "pairs": pair_deltas(data, previous),
     }
+
+
+def _last_points(data: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per (upstream, downstream): the drift-over-time point at the report's as-of date."""
+    series = (data.get("metrics") or {}).get("drift_over_time") or []
+    return {(s["upstream"], s["downstream"]): s["months"][-1] for s in series if s["months"]}
+
+
+def pair_deltas(data: dict[str, Any], previous: dict[str, Any]) -> list[dict[str, Any]]:
+    """Pending changes and oldest pending age per adjacent pair, now and in `previous` (at
+    each report's as-of date); None where a report has no such pair or nothing pending."""
+    now, before = _last_points(data), _last_points(previous)
+    out = []
+    for (up, down), point in now.items():
+        old = before.get((up, down))
+        oldest, oldest_before = point["oldest_days"], old["oldest_days"] if old else None
+        delta = (
+            round(oldest - oldest_before, 1)
+            if oldest is not None and oldest_before is not None
+            else None
+        )
+        out.append(
+            {
+                "upstream": up,
+                "downstream": down,
+                "pending": point["pending"],
+                "pending_before": old["pending"] if old else None,
+                "pending_delta": point["pending"] - old["pending"] if old else None,
+                "oldest": oldest,
+                "oldest_before": oldest_before,
+                "oldest_delta": delta,
+                "oldest_delta_text": _signed_days(delta),
+            }
+        )
+    return out
+
+
+def _signed_days(value: float | None) -> str:
+    """+3.5, \u22122.0, 0 or an en dash for no value."""
+    if value is None:
+        return "\u2013"
+    if value == 0:
+        return "0"
+    return f"+{value}" if value > 0 else f"\u2212{-value}"
 
 
 def signed(n: int) -> str:

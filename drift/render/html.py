@@ -90,6 +90,7 @@ def context(data: dict[str, Any], commit_url: str | None = None) -> dict[str, An
         "lead_chart": charts.lead_time_chart(data),
         "monthly_chart": charts.monthly_chart(data),
         "tiles": tiles(data),
+        "trunk": trunk_view(data),
         "dims_of": dimensions_of(readiness),
         "max_rows": MAX_ROWS,
         "columns_of": columns_of,
@@ -146,11 +147,36 @@ def tiles(data: dict[str, Any]) -> list[dict[str, Any]]:
         {
             "title": "Rework proxy: hotfixes among changes",
             "stat": "share",
-            **_stat(round(100 * hot["rate"], 1), hot["out_of"], "%"),
+            **_stat(
+                None if hot["rate"] is None else round(100 * hot["rate"], 1), hot["out_of"], "%"
+            ),
             "extra": None,
             "window": span,
         }
     )
+    fail = metrics.get("change_fail_proxy")
+    if fail:
+        share = fail["share"]
+        out.append(
+            {
+                "title": (
+                    f"Change-fail proxy: releases of {fail['env']} followed within "
+                    f"{fail['days']} days by a hotfix or revert"
+                ),
+                "stat": "share",
+                **_stat(None if share is None else round(100 * share, 1), fail["releases"], "%"),
+                "extra": None,
+                "window": span,
+                "detail": f"{fail['followed']} of {fail['releases']} releases"
+                + (
+                    f" ({len(fail['too_recent'])} more too recent to judge)"
+                    if fail["too_recent"]
+                    else ""
+                ),
+                "ids": fail["releases_followed"],
+                "by": fail["by"],
+            }
+        )
     cadence = metrics.get("cadence") or {}
     weeks = cadence.get("weeks", [])
     if weeks:
@@ -165,3 +191,20 @@ def tiles(data: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def trunk_view(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The trunk-based measures of the ladder area (None for reports without them)."""
+    trunk = (data.get("metrics") or {}).get("trunk")
+    if not trunk:
+        return None
+    share = trunk["merge_days"]["share"]
+    return {
+        "integration": trunk["integration"],
+        "branches": trunk["long_lived_branches"],
+        "merge_days": {
+            **trunk["merge_days"],
+            "share_pct": None if share is None else round(100 * share, 1),
+        },
+        "freezes": trunk["freeze_windows"],
+    }

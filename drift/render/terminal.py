@@ -221,7 +221,9 @@ def _metrics(data: dict[str, Any], console: Console) -> None:
         )
     hotfixes = metrics["hotfixes"]
     back = hotfixes["back_propagation"]
-    table.add_row("hotfixes", f"{hotfixes['count']} ({hotfixes['rate']:.1%} of changes)")
+    rate = hotfixes["rate"]
+    share = "no changes in the window" if rate is None else f"{rate:.1%} of changes"
+    table.add_row("hotfixes", f"{hotfixes['count']} ({share})")
     table.add_row(
         f"hotfix back to {back['to']} (median / p90)",
         f"{_days(back['median_days'])} / {_days(back['p90_days'])}  ({back['count']} fixes)",

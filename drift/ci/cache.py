@@ -1,0 +1,228 @@
+"""The persistent per-commit cache: file changes and patch ids in SQLite, between runs.
+
+A commit id names the commit's content, so what drift derives from one commit alone never
+goes stale; only drift's way of deriving it can change, and `CACHE_VERSION` is raised when
+it does. The file is checked when opened (SQLite's quick_check, the format name, the version,
+the tables); a corrupt or foreign file is deleted and rebuilt, never trusted. Every row is
+validated when read; a bad row is a miss. Any database error mid-run turns the cache off for
+the rest of the run: the audit never depends on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+from drift import __version__
+from drift.git import patchid, treediff
+from drift.git.treediff import FileChange
+
+FORMAT = "drift-commit-cache"
+CACHE_VERSION = 1
+FILENAME = f"commits-v{CACHE_VERSION}.sqlite3"
+_OID = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+_SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE changes (id TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE patch_ids (id TEXT NOT NULL, inverse INTEGER NOT NULL, value TEXT, "
+    "PRIMARY KEY (id, inverse)) WITHOUT ROWID",
+)
+
+
+def code_version() -> str:
+    """CACHE_VERSION and a digest of the code that derives the cached results.
+
+    Raising CACHE_VERSION by hand is for changes of the file layout; the digest makes any
+    edit of the tree diff or the patch-id code invalidate old rows even when nobody
+    remembers to raise it.
+    """
+    digest = hashlib.sha1()
+    for module in (treediff, patchid):
+        try:
+            digest.update(Path(str(module.__file__)).read_bytes())
+        except (OSError, TypeError):
+            digest.update(__version__.encode())
+    return f"{CACHE_VERSION}:{digest.hexdigest()[:12]}"
+
+
+def default_cache_dir() -> Path:
+    """The user cache directory: XDG on Linux, Library/Caches on macOS, LOCALAPPDATA."""
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "drift"
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "drift" / "Cache"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "drift"
+
+
+class CommitCache:
+    """A `drift.git.store.CommitStore` backed by one SQLite file; `close()` saves new rows."""
+
+    def __init__(self, conn: sqlite3.Connection | None, path: Path, notes: list[str]) -> None:
+        self._conn, self.path, self.notes = conn, path, notes
+        self._new_changes: dict[str, str] = {}
+        self._new_ids: dict[tuple[str, int], str | None] = {}
+        self.hits = self.misses = 0
+
+    @classmethod
+    def open(cls, folder: Path) -> CommitCache:
+        """Open (creating, or rebuilding when it cannot be trusted) the cache in `folder`."""
+        path = folder / FILENAME
+        notes: list[str] = []
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            problem = _check(path) if path.exists() else None
+            if problem is not None:
+                notes.append(f"cache {path} {problem}: rebuilt")
+                for stale in (path, Path(f"{path}-journal"), Path(f"{path}-wal")):
+                    stale.unlink(missing_ok=True)
+            conn = _connect(path)
+            if problem is not None or not _tables(conn):
+                _create(conn)
+        except (OSError, sqlite3.Error) as exc:
+            notes.append(f"cache {path} cannot be used ({exc}): running without it")
+            return cls(None, path, notes)
+        return cls(conn, path, notes)
+
+    # -- the CommitStore protocol ----------------------------------------------------
+    def changes(self, commit_id: str) -> list[FileChange] | None:
+        """Stored file changes, validated; None on a miss or a bad row."""
+        row = self._one("SELECT data FROM changes WHERE id = ?", (commit_id,))
+        decoded = _decode_changes(row[0]) if row is not None else None
+        self._count(decoded is not None)
+        return decoded
+
+    def put_changes(self, commit_id: str, changes: list[FileChange]) -> None:
+        """Queue a commit's file changes for saving."""
+        self._new_changes[commit_id] = _encode_changes(changes)
+
+    def patch_id(self, commit_id: str, inverse: bool = False) -> tuple[str | None] | None:
+        """`(patch id,)` when stored and well-formed, else None."""
+        row = self._one(
+            "SELECT value FROM patch_ids WHERE id = ? AND inverse = ?", (commit_id, int(inverse))
+        )
+        ok = row is not None and (row[0] is None or _is_oid(row[0]))
+        self._count(ok)
+        return (row[0],) if ok and row is not None else None
+
+    def put_patch_id(self, commit_id: str, value: str | None, inverse: bool = False) -> None:
+        """Queue a patch id for saving."""
+        self._new_ids[(commit_id, int(inverse))] = value
+
+    # -- lifetime --------------------------------------------------------------------
+    def close(self) -> None:
+        """Save the rows this run computed (one transaction) and close the file."""
+        if self._conn is None:
+            return
+        try:
+            with self._conn:
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO changes VALUES (?, ?)", self._new_changes.items()
+                )
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO patch_ids VALUES (?, ?, ?)",
+                    [(cid, inv, value) for (cid, inv), value in self._new_ids.items()],
+                )
+        except sqlite3.Error as exc:
+            self.notes.append(f"cache {self.path} could not be saved ({exc})")
+        finally:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> CommitCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _one(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        if self._conn is None:
+            return None
+        try:
+            row: tuple[Any, ...] | None = self._conn.execute(sql, params).fetchone()
+        except sqlite3.Error as exc:
+            self.notes.append(f"cache {self.path} failed mid-run ({exc}): turned off")
+            self._conn.close()
+            self._conn = None
+            return None
+        return row
+
+    def _count(self, hit: bool) -> None:
+        if hit:
+            self.hits += 1
+        else:
+            self.misses += 1
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=10)
+    conn.execute("PRAGMA journal_mode=DELETE")
+    return conn
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def _create(conn: sqlite3.Connection) -> None:
+    with conn:
+        for statement in _SCHEMA:
+            conn.execute(statement)
+        conn.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [("format", FORMAT), ("version", code_version())],
+        )
+
+
+def _check(path: Path) -> str | None:
+    """Why an existing file cannot be trusted as this cache, or None."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        try:
+            if conn.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                return "is corrupt"
+            if _tables(conn) != {"meta", "changes", "patch_ids"}:
+                return "is not a drift cache"
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return f"cannot be read ({exc})"
+    if meta.get("format") != FORMAT:
+        return "is not a drift cache"
+    if meta.get("version") != code_version():
+        return f"was written by cache version {meta.get('version')}"
+    return None
+
+
+def _is_oid(value: Any) -> bool:
+    return isinstance(value, str) and _OID.fullmatch(value) is not None
+
+
+def _encode_changes(changes: list[FileChange]) -> str:
+    rows = [[c.path.hex(), c.old_mode, c.old_id, c.new_mode, c.new_id] for c in changes]
+    return json.dumps(rows, separators=(",", ":"))
+
+
+def _decode_changes(text: Any) -> list[FileChange] | None:
+    try:
+        rows = json.loads(text)
+        out = [
+            FileChange(bytes.fromhex(path), old_mode, old_id, new_mode, new_id)
+            for path, old_mode, old_id, new_mode, new_id in rows
+        ]
+    except (TypeError, ValueError):
+        return None
+    for change in out:
+        sides = ((change.old_mode, change.old_id), (change.new_mode, change.new_id))
+        for mode, oid in sides:
+            if type(mode) is not int or not (oid is None if mode == 0 else _is_oid(oid)):
+                return None
+    return out

@@ -1,0 +1,44 @@
+"""The hook through which a persistent cache of per-commit results reaches the git layer.
+
+A commit id names its content, so a commit's file changes and patch ids never change: a
+store may keep them between runs. The git layer only sees this protocol; the SQLite
+implementation lives in `drift.ci.cache`. Without a store, nothing here is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Protocol
+
+from drift.git.treediff import FileChange
+
+
+class CommitStore(Protocol):
+    """Per-commit results kept between runs; a miss (None) means: compute it."""
+
+    def changes(self, commit_id: str) -> list[FileChange] | None:
+        """The file changes of a commit against its first parent, if stored."""
+
+    def put_changes(self, commit_id: str, changes: list[FileChange]) -> None:
+        """Remember a commit's file changes."""
+
+    def patch_id(self, commit_id: str, inverse: bool = False) -> tuple[str | None] | None:
+        """`(patch id,)` if stored (the id is None for an empty diff), else None."""
+
+    def put_patch_id(self, commit_id: str, value: str | None, inverse: bool = False) -> None:
+        """Remember a commit's patch id (or that of its inverse diff)."""
+
+
+ACTIVE_STORE: ContextVar[CommitStore | None] = ContextVar("drift_commit_store", default=None)
+
+
+@contextmanager
+def using_store(store: CommitStore | None) -> Iterator[None]:
+    """Repositories opened inside this block use `store` unless given another."""
+    token = ACTIVE_STORE.set(store)
+    try:
+        yield
+    finally:
+        ACTIVE_STORE.reset(token)

@@ -1,0 +1,151 @@
+"""The persistent per-commit cache: warm runs skip the diffs, and a bad cache is never trusted."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drift.audit import run_audit
+from drift.ci.cache import FILENAME, CommitCache, default_cache_dir
+from drift.config import Settings
+from drift.git import repository as repository_module
+from drift.git.repository import GitRepository
+from drift.git.store import using_store
+from drift_fixtures.expect import Scenario
+from drift_fixtures.scenarios import revert_reapply
+from tests.ci_harness import main
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    return revert_reapply(tmp_path_factory.mktemp("cache"))
+
+
+def audited(path: Path, folder: Path | None) -> tuple[dict[str, Any], CommitCache | None]:
+    """The report (clock pinned) with the cache in `folder`, and the cache used."""
+    cache = CommitCache.open(folder) if folder is not None else None
+    with using_store(cache):
+        data = run_audit(path, Settings(), now=0).to_dict()
+    if cache is not None:
+        cache.close()
+    return data, cache
+
+
+def count_work(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Count patch-id hashing and commit diffs from here on."""
+    counts = {"patch_id": 0, "diff": 0}
+    real_patch_id, real_diff = repository_module.patch_id, GitRepository._diff  # type: ignore[attr-defined]
+
+    def patch_id(repo: Any, changes: Any) -> Any:
+        counts["patch_id"] += 1
+        return real_patch_id(repo, changes)
+
+    def diff(self: GitRepository, old: Any, new: Any, commit_id: str | None) -> Any:
+        counts["diff"] += commit_id is not None
+        return real_diff(self, old, new, commit_id)
+
+    monkeypatch.setattr(repository_module, "patch_id", patch_id)
+    monkeypatch.setattr(GitRepository, "_diff", diff)
+    return counts
+
+
+def test_a_warm_run_reads_no_diffs_and_reports_the_same(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain, _ = audited(scenario.path, None)
+    cold, cold_cache = audited(scenario.path, tmp_path)
+    counts = count_work(monkeypatch)
+    warm, warm_cache = audited(scenario.path, tmp_path)
+    assert plain == cold == warm
+    assert cold_cache is not None and cold_cache.misses > 0 and cold_cache.hits == 0
+    assert warm_cache is not None and warm_cache.misses == 0 and warm_cache.hits > 0
+    assert counts == {"patch_id": 0, "diff": 0}
+
+
+@pytest.mark.parametrize(
+    ("spoil", "why"),
+    [
+        (lambda p: p.write_bytes(b"not a database at all" * 100), "cannot be read"),
+        (lambda p: p.write_bytes(b""), "is not a drift cache"),
+        (lambda p: _sql(p, "CREATE TABLE users (name TEXT)"), "is not a drift cache"),
+        (lambda p: _sql(p, "UPDATE meta SET value = '0' WHERE key = 'version'"), "version 0"),
+        (lambda p: _sql(p, "UPDATE meta SET value = 'x' WHERE key = 'format'"), "not a drift"),
+    ],
+)
+def test_a_corrupt_or_foreign_cache_is_rebuilt(
+    scenario: Scenario, tmp_path: Path, spoil: Any, why: str
+) -> None:
+    expected, _ = audited(scenario.path, None)
+    audited(scenario.path, tmp_path)
+    spoil(tmp_path / FILENAME)
+    data, cache = audited(scenario.path, tmp_path)
+    assert data == expected
+    assert cache is not None and cache.hits == 0
+    assert len(cache.notes) == 1 and why in cache.notes[0] and "rebuilt" in cache.notes[0]
+    _, again = audited(scenario.path, tmp_path)
+    assert again is not None and again.notes == [] and again.misses == 0
+
+
+def test_bad_rows_are_misses_not_answers(scenario: Scenario, tmp_path: Path) -> None:
+    expected, _ = audited(scenario.path, None)
+    audited(scenario.path, tmp_path)
+    _sql(tmp_path / FILENAME, 'UPDATE changes SET data = \'[["7a", 33188, "zz", 0, null]]\'')
+    _sql(tmp_path / FILENAME, "UPDATE patch_ids SET value = 'not-an-id'")
+    data, cache = audited(scenario.path, tmp_path)
+    assert data == expected
+    assert cache is not None and cache.hits == 0 and cache.misses > 0
+
+
+def test_an_unusable_cache_folder_only_costs_speed(scenario: Scenario, tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the folder should be")
+    expected, _ = audited(scenario.path, None)
+    data, cache = audited(scenario.path, blocked)
+    assert data == expected
+    assert cache is not None and "running without it" in cache.notes[0]
+
+
+def test_default_folder_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_cache_dir() == tmp_path / "drift"
+
+
+def _sql(path: Path, statement: str) -> None:
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(statement)
+    conn.close()
+
+
+def test_a_partial_clone_never_uses_the_cache(scenario: Scenario, tmp_path: Path) -> None:
+    """Stored answers would let a blobless clone pass where its missing blobs must be named."""
+    audited(scenario.path, tmp_path / "cache")
+    clone = tmp_path / "blobless"
+    subprocess.run(
+        ["git", "-C", str(scenario.path), "config", "uploadpack.allowFilter", "true"], check=True
+    )
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", "--filter=blob:none", f"file://{scenario.path}", clone],
+        check=True,
+    )
+    with CommitCache.open(tmp_path / "cache") as cache, using_store(cache):
+        assert GitRepository.open(clone)._store is None
+        assert GitRepository.open(scenario.path)._store is cache
+
+
+def test_json_reports_are_the_same_bytes_cold_and_warm(scenario: Scenario, tmp_path: Path) -> None:
+    """Cache use is printed (--verbose), never written into the report."""
+    cold, warm = tmp_path / "cold.json", tmp_path / "warm.json"
+    argv = ["audit", str(scenario.path), "-q", "--cache", str(tmp_path / "cache")]
+    assert main([*argv, "--json", str(cold)]) == 0
+    assert main([*argv, "--json", str(warm)]) == 0
+
+    def without_clock(path: Path) -> list[str]:
+        return [line for line in path.read_text().splitlines() if '"generated_at"' not in line]
+
+    assert without_clock(cold) == without_clock(warm)
+    assert '"ci"' not in cold.read_text()  # nothing asked of CI: the report is as it was
