@@ -125,3 +125,23 @@ def test_markdown_escaping() -> None:
     assert md("a|b <x> `c` *d* mail@x.org https://y") == (
         "a\\|b &lt;x&gt; \\`c\\` \\*d\\* mail&#64;x.org https:&#47;&#47;y"
     )
+
+
+def test_history_runs_become_trend_lines_in_the_html(tmp_path: Path) -> None:
+    """`--history DIR` keeps every report; the HTML then draws score and counts over runs."""
+    from drift.cli import main
+    from tests.small_repos import four_envs
+
+    b = four_envs(tmp_path)
+    history = tmp_path / "history"
+    html = tmp_path / "r.html"
+    for n in range(3):
+        if n:
+            b.checkout("prod")
+            b.commit(f"prod-only fix {n}", {f"fix{n}.txt": "x\n"})
+        argv = ["audit", str(b.path), "--history", str(history), "--html", str(html)]
+        assert main(argv) == 0
+    page = html.read_text()
+    assert 'id="trend-over-runs"' in page
+    assert "Fixes missing upstream over 3 runs" in page
+    assert len(list(history.glob("*.json"))) == 3

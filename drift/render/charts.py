@@ -252,3 +252,59 @@ def monthly_chart(data: dict[str, Any]) -> Markup:
     )
     title = "Back-merges, cherry-picks and conflict merges per month"
     return _svg(w, h, title, desc, "".join(parts), "monthly")
+
+
+RUN_SERIES = (
+    ("score", "Readiness score"),
+    ("pending", "Pending changes"),
+    ("missing_hotfix", "Fixes missing upstream"),
+    ("untested_release", "Releases never tested as such"),
+)
+
+
+def history_runs(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The runs of `--history DIR` (oldest first), flattened for the chart and its table."""
+    runs = data.get("ci", {}).get("history", {}).get("runs", [])
+    return [
+        {
+            "date": str(run.get("generated_at") or "")[:10],
+            "score": run.get("score"),
+            **{key: run.get("by_kind", {}).get(key, 0) for key, _ in RUN_SERIES[1:]},
+        }
+        for run in runs
+    ]
+
+
+def runs_chart(data: dict[str, Any]) -> Markup:
+    """One small line chart per series over the runs kept in the history folder."""
+    runs = history_runs(data)
+    if len(runs) < 2:
+        return Markup("")
+    w, h, pad = 260, 110, 22
+    charts = []
+    for n, (key, title) in enumerate(RUN_SERIES):
+        values = [run[key] for run in runs]
+        known = [v for v in values if v is not None]
+        top = 100 if key == "score" else max([*known, 1])
+        step = (w - 2 * pad) / (len(runs) - 1)
+        points = [
+            (pad + i * step, h - pad - (h - 2 * pad) * v / top)
+            for i, v in enumerate(values)
+            if v is not None
+        ]
+        line = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        dots = "".join(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{MERGE}"/>' for x, y in points
+        )
+        last = known[-1] if known else "-"
+        body = (
+            f'<text x="{pad}" y="14" font-size="12">{escape(title)}: {escape(str(last))} now</text>'
+            f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#222"/>'
+            f'<polyline points="{line}" fill="none" stroke="{MERGE}" stroke-width="2"/>{dots}'
+            f'<text x="{pad}" y="{h - 6}" font-size="10">{escape(runs[0]["date"])}</text>'
+            f'<text x="{w - pad}" y="{h - 6}" font-size="10" text-anchor="end">'
+            f"{escape(runs[-1]['date'])}</text>"
+        )
+        desc = ", ".join(f"{run['date']}: {run[key]}" for run in runs)
+        charts.append(_svg(w, h, f"{title} over {len(runs)} runs", desc, body, f"runs{n}"))
+    return Markup("").join(charts)

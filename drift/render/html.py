@@ -89,6 +89,8 @@ def context(data: dict[str, Any], commit_url: str | None = None) -> dict[str, An
         "drift_charts": charts.drift_multiples(data),
         "lead_chart": charts.lead_time_chart(data),
         "monthly_chart": charts.monthly_chart(data),
+        "runs_chart": charts.runs_chart(data),
+        "runs": charts.history_runs(data),
         "tiles": tiles(data),
         "trunk": trunk_view(data),
         "dims_of": dimensions_of(readiness),
