@@ -32,18 +32,11 @@ from drift.config import (
     parse_time,
 )
 from drift.errors import EXIT_CRASH, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, DriftError
-from drift.explain import explain
-from drift.graph import build_graph
-from drift.graph_io import check_graph_target, write_graph
 from drift.progress import NullProgress, ProgressSink, RichProgress
-from drift.render.explain_view import render_explanation
-from drift.render.html import render_html
 from drift.render.json_report import render_json
 from drift.render.load import load_report
-from drift.render.markdown import render_markdown
 from drift.render.output import write_output
 from drift.render.terminal import render_terminal
-from drift.resolve import outside_graph, resolve
 
 EPILOG = """exit codes: 0 done, 1 a gate tripped or could not be evaluated, 2 usage or input
 error, 3 unexpected error, 130 interrupted (Ctrl-C)"""
@@ -223,6 +216,8 @@ def _analyse(args: argparse.Namespace, path: Path, quiet: bool) -> Analysis:
 
 def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
     if args.graph:
+        from drift.graph_io import check_graph_target  # networkx: only when asked for
+
         check_graph_target(args.graph)
     json_to_stdout = _stdout_target(args.json, args.html, args.markdown)
     ci = CiRun.from_args(args)
@@ -233,6 +228,9 @@ def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
     if args.json:
         write_output(args.json, render_json(data))
     if args.graph:
+        from drift.graph import build_graph
+        from drift.graph_io import write_graph
+
         write_graph(build_graph(analysis), args.graph)
     written = _write_views(args, data, previous)
     if not json_to_stdout and not getattr(args, "quiet", False):
@@ -263,6 +261,9 @@ def _write_views(
     """
     if previous is None and getattr(args, "previous", None):
         previous = load_report(args.previous)
+    from drift.render.html import render_html  # jinja2: only when a view is asked for
+    from drift.render.markdown import render_markdown
+
     written = []
     # The command line wins; else the template the audit recorded (from its config).
     url = args.commit_url or data.get("settings", {}).get("commit_url")
@@ -289,6 +290,11 @@ def _report(args: argparse.Namespace, console: Console) -> int:
 
 
 def _explain(args: argparse.Namespace, console: Console) -> int:
+    from drift.explain import explain  # networkx and the graph: only for this command
+    from drift.graph import build_graph
+    from drift.render.explain_view import render_explanation
+    from drift.resolve import outside_graph, resolve
+
     json_to_stdout = args.json == "-"
     analysis = _analyse(args, Path(args.path), quiet=json_to_stdout)
     if analysis.history is None:
