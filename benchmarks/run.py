@@ -7,7 +7,8 @@ benchmarks/.repos/, never committed), then drift and the git pipeline run altern
 `--runs` times. The git pipeline is the git-only way to get a fraction of drift's answer:
 for each adjacent pair and for (first, last), `git rev-list --left-right --count A...B`,
 `git cherry B A` and `git log --cherry-mark --left-right --no-merges A...B`. Printed: medians,
-the ratio drift/git, peak memory of the largest process, and drift's phase times (--debug).
+the ratio drift/git cold (`--no-cache`) and warm (a filled `--cache`), peak memory of the
+largest process, and drift's phase times (--debug).
 Targets live here, never in a timed unit test.
 """
 
@@ -17,6 +18,7 @@ import argparse
 import itertools
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -62,10 +64,11 @@ def git_pipeline(repo: Path) -> Sample:
     return Sample(time.perf_counter() - start, peak)
 
 
-def drift(repo: Path, out: Path) -> Sample:
-    """`drift audit REPO --json OUT --debug`, with the phase times it prints."""
+def drift(repo: Path, out: Path, cache: list[str]) -> Sample:
+    """`drift audit REPO --json OUT --debug` (+ cache options), with its phase times."""
     start = time.perf_counter()
     argv = [sys.executable, "-m", "drift", "audit", str(repo), "--json", str(out), "--debug"]
+    argv += cache
     peak, err = run(argv, repo, stderr=subprocess.PIPE)
     seconds = time.perf_counter() - start
     phases = {m[1]: float(m[2]) for m in re.finditer(r"drift: (\w+): ([\d.]+) s", err)}
@@ -106,36 +109,39 @@ def main() -> int:
     for commits in args.commits:
         repo = repository(commits, args.seed)
         out = HERE / ".repos" / f"r{commits}.json"
-        gits, drifts = [], []
+        cache = HERE / ".repos" / f"cache-{commits}"
+        shutil.rmtree(cache, ignore_errors=True)
+        drift(repo, out, ["--cache", str(cache)])  # fills the cache for the warm runs
+        gits, colds, warms = [], [], []
         for _ in range(args.runs):
             gits.append(git_pipeline(repo))
-            drifts.append(drift(repo, out))
-        rows.append((commits, divergence(repo), gits, drifts))
+            colds.append(drift(repo, out, ["--no-cache"]))
+            warms.append(drift(repo, out, ["--cache", str(cache)]))
+        rows.append((commits, divergence(repo), gits, colds, warms))
     print_table(rows)
     return 0
 
 
-def print_table(rows: list[tuple[int, int, list[Sample], list[Sample]]]) -> None:
-    """Medians per size: git, drift, ratio, peak memory, drift's phases."""
+def print_table(rows: list[tuple[int, int, list[Sample], list[Sample], list[Sample]]]) -> None:
+    """Medians per size: git, drift cold (no cache) and warm, ratios, memory, cold phases."""
     print(
-        "| commits | outside base | git pipeline | drift audit --json | drift/git "
-        "| peak MiB git / drift | drift phases (median s) |"
+        "| commits | outside base | git pipeline | drift cold | cold/git | drift warm | warm/git "
+        "| peak MiB git / drift | drift cold phases (median s) |"
     )
-    print("|---|---|---|---|---|---|---|")
-    for commits, outside, gits, drifts in rows:
+    print("|---|---|---|---|---|---|---|---|---|")
+    for commits, outside, gits, colds, warms in rows:
         g = statistics.median(s.seconds for s in gits)
-        d = statistics.median(s.seconds for s in drifts)
-        names = sorted(
-            {name for s in drifts for name in s.phases}, key=list(drifts[0].phases).index
-        )
+        c = statistics.median(s.seconds for s in colds)
+        w = statistics.median(s.seconds for s in warms)
+        names = list(colds[0].phases)
         phases = ", ".join(
-            f"{name} {statistics.median(s.phases.get(name, 0.0) for s in drifts):.2f}"
+            f"{name} {statistics.median(s.phases.get(name, 0.0) for s in colds):.2f}"
             for name in names
         )
+        peak = max(s.peak_mib for s in colds + warms)
         print(
-            f"| {commits:,} | {outside:,} | {g:.2f} s | {d:.2f} s | {d / g:.2f} "
-            f"| {max(s.peak_mib for s in gits):.0f} / {max(s.peak_mib for s in drifts):.0f} "
-            f"| {phases} |"
+            f"| {commits:,} | {outside:,} | {g:.2f} s | {c:.2f} s | {c / g:.1f} | {w:.2f} s "
+            f"| {w / g:.1f} | {max(s.peak_mib for s in gits):.0f} / {peak:.0f} | {phases} |"
         )
 
 
