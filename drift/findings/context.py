@@ -20,6 +20,8 @@ class AuditContext:
     settings: Settings
     as_of: int
     notes: list[str] = field(default_factory=list)
+    cache: dict[str, object] = field(default_factory=dict)
+    """Structures several finding modules reuse (built once per audit)."""
     """Things the finding modules could not check, for the report's notes."""
     reverted_by: dict[str, list[str]] = field(init=False)
     """Reverted commit -> the commits that revert it."""

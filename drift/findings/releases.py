@@ -55,31 +55,43 @@ class TreeIndex:
     def _scan_base(self) -> None:
         """The environment's first-parent line inside the common base, and what it merged."""
         repo = self.history.repo
-        cursor = self.history.chain_exit(self.env)
-        while cursor is not None:
-            info = repo.commit(cursor)
-            self._add(info.tree, Tested(cursor, info.commit_time))
-            for other in info.parents[1:]:
-                self._add(repo.commit(other).tree, Tested(other, info.commit_time))
-            cursor = info.parents[0] if info.parents else None
+        for line in repo.first_parent_walk(self.history.chain_exit(self.env)):
+            self._add(line.tree, Tested(line.id, line.time))
+            for other in line.parents[1:]:
+                self._add(repo.tree_of(other), Tested(other, line.time))
         self._base_done = True
+
+
+def tree_index(ctx: AuditContext, env: int) -> TreeIndex:
+    """One index per environment and audit, shared by every question asked of it."""
+    key = f"tree-index-{env}"
+    index = ctx.cache.get(key)
+    if not isinstance(index, TreeIndex):
+        index = ctx.cache[key] = TreeIndex(ctx.history, env)
+    return index
 
 
 def untested_releases(ctx: AuditContext) -> list[Finding]:
     """One finding per commit on the last environment's first-parent line never tested as such."""
     history = ctx.history
     down = len(ctx.names) - 1
-    index = TreeIndex(history, down - 1)
+    index = tree_index(ctx, down - 1)
     findings: list[Finding] = []
-    for release in history.first_parent_line(down):
-        info = history.repo.commit(release)
-        if index.lookup(info.tree, info.commit_time) is not None:
+    line = [
+        *(
+            (c, history.commits[c].tree, history.commits[c].commit_time)
+            for c in history.first_parent[down]
+        ),
+        *((x.id, x.tree, x.time) for x in history.repo.first_parent_walk(history.chain_exit(down))),
+    ]
+    for release, tree, when in line:
+        if index.lookup(tree, when) is not None:
             continue
         fields = {
             "commit": release,
             "env": ctx.names[down],
             "upstream": ctx.names[down - 1],
-            "time": iso(info.commit_time),
+            "time": iso(when),
         }
         findings.append(Finding("untested_release", fields))
     return findings
@@ -92,7 +104,7 @@ def tip_identities(ctx: AuditContext) -> list[dict[str, object] | None]:
     out: list[dict[str, object] | None] = [None]
     for env in range(1, len(ctx.names)):
         tip = history.repo.commit(history.envs[env].commit)
-        tested = TreeIndex(history, env - 1).lookup(tip.tree, tip.commit_time)
+        tested = tree_index(ctx, env - 1).lookup(tip.tree, tip.commit_time)
         out.append(
             {
                 "upstream": ctx.names[env - 1],

@@ -27,6 +27,16 @@ _REF_NAMESPACES = ("refs/heads/", "refs/remotes/", "refs/tags/")
 
 
 @dataclass(frozen=True, slots=True)
+class LineCommit:
+    """What a first-parent walk needs of a commit."""
+
+    id: str
+    tree: str
+    time: int
+    parents: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RefInfo:
     """A branch, remote-tracking branch or tag and the commit it points to."""
 
@@ -235,6 +245,27 @@ class GitRepository:
                 yield self._to_info(raw)
         except pygit2.GitError as exc:
             raise DriftError(f"history cannot be walked: {exc}") from exc
+
+    def first_parent_walk(self, start: str | None) -> Iterator[LineCommit]:
+        """Commits along first parents from `start`: id, tree, time and parents only.
+
+        For long first-parent lines deep in the common base: nothing is decoded or cached,
+        so a walk of tens of thousands of commits costs a few object reads each.
+        """
+        cursor = start
+        try:
+            while cursor is not None:
+                raw = self._repo[cursor]
+                parents = tuple(str(p) for p in raw.parent_ids)
+                yield LineCommit(cursor, str(raw.tree_id), int(raw.commit_time), parents)
+                cursor = parents[0] if parents else None
+        except (KeyError, ValueError) as exc:
+            raise DriftError(f"commit {cursor} cannot be read from the repository") from exc
+
+    def tree_of(self, commit_id: str) -> str:
+        """A commit's tree id, without decoding the rest of it."""
+        info = self._commits.get(commit_id)
+        return info.tree if info is not None else str(self._repo[commit_id].tree_id)
 
     def walk_window(self, tips: list[str], since: int, slop: int = 86400) -> Iterator[CommitInfo]:
         """Commits reachable from `tips` committed at or after `since`, newest first.
