@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from drift.commits import CommitInfo
 from drift.environments import Environment
-from drift.git import GitRepository
+from drift.git import GitRepository, LineCommit
 
 #: Clock skew tolerated when walking a first-parent chain back to an old commit.
 SKEW_SECONDS = 86400
@@ -42,7 +42,7 @@ class History:
     first_parent: list[list[str]]
     """Per environment, its first-parent chain outside the common base, tip first."""
     intro: list[dict[str, Introduction]]
-    _fp_extended: dict[int, tuple[set[str], str | None]] = field(default_factory=dict)
+    _fp_extended: dict[int, tuple[set[str], Iterator[LineCommit]]] = field(default_factory=dict)
     _sorted_ids: list[str] = field(default_factory=list)
 
     @property
@@ -95,27 +95,31 @@ class History:
         """
         if commit_id in self.intro[env]:
             return self.intro[env][commit_id].via == commit_id
-        if self.outside_base(commit_id) or not self.present(commit_id, env):
+        if self.outside_base(commit_id):
             return False
-        seen, cursor = self._fp_extended.get(env, (set(), self.chain_exit(env)))
+        if env not in self._fp_extended:
+            walk = self.repo.first_parent_walk(self.chain_exit(env))
+            self._fp_extended[env] = (set(), walk)
+        seen, rest = self._fp_extended[env]
         target_time = self.repo.commit(commit_id).commit_time - SKEW_SECONDS
-        while commit_id not in seen and cursor is not None:
-            info = self.repo.commit(cursor)
-            if info.commit_time < target_time:
+        while commit_id not in seen:
+            line = next(rest, None)
+            if line is None:
                 break
-            seen.add(cursor)
-            cursor = info.parents[0] if info.parents else None
-        self._fp_extended[env] = (seen, cursor)
+            seen.add(line.id)
+            if line.time < target_time:
+                break
         return commit_id in seen
 
-    def first_parent_line(self, env: int) -> Iterator[str]:
-        """The environment's whole first-parent line, tip first, into the common base."""
-        yield from self.first_parent[env]
-        cursor = self.chain_exit(env)
-        while cursor is not None:
-            yield cursor
-            parents = self.repo.commit(cursor).parents
-            cursor = parents[0] if parents else None
+    def first_parent_line(self, env: int) -> Iterator[LineCommit]:
+        """The environment's whole first-parent line, tip first, into the common base.
+
+        Commits inside the base are read without decoding or caching them (a line can be
+        tens of thousands of commits long)."""
+        for commit_id in self.first_parent[env]:
+            info = self.commits[commit_id]
+            yield LineCommit(commit_id, info.tree, info.commit_time, info.parents)
+        yield from self.repo.first_parent_walk(self.chain_exit(env))
 
     def chain_exit(self, env: int) -> str | None:
         """The first commit of the environment's first-parent line inside the common base."""

@@ -22,6 +22,7 @@ from drift.git import GitRepository
 from drift_fixtures.builder import RepoBuilder
 from drift_fixtures.expect import Key, finding_key
 from tests.gitoracle import cherry, git, is_ancestor, patch_id_stable, rev_count
+from tests.probes import record_diffs
 
 GHOST = "0123456789abcdef0123456789abcdef01234567"  # 40 hex naming no object here
 
@@ -504,14 +505,7 @@ def test_trailer_to_the_common_base_is_paired_without_diffing_the_base(
     b.merge("dev")
     b.checkout("dev")
     c = b.commit("shared fix again", {"fix.txt": "v2\n"}, body=trailer(o))
-    diffed: list[str | None] = []
-    real = GitRepository._diff
-
-    def recording(self: GitRepository, old: str | None, new: str | None, cid: str | None) -> Any:
-        diffed.append(cid)
-        return real(self, old, new, cid)
-
-    monkeypatch.setattr(GitRepository, "_diff", recording)
+    diffed = record_diffs(monkeypatch)
     data = audit(b)
     (pick,) = of_kind(data, "cherry_pick")
     assert (pick["original"], pick["copy"], pick["patch_differs"]) == (o, c, None)

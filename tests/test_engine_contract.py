@@ -16,11 +16,11 @@ from drift.audit import run_audit
 from drift.cli import main
 from drift.config import EnvSpec, Settings
 from drift.git import repository as repository_module
-from drift.git.repository import GitRepository
 from drift.report import SCHEMA_VERSION
 from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
 from tests.gitoracle import git, is_ancestor, rev_count
+from tests.probes import record_diffs
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +47,7 @@ def test_each_patch_id_is_computed_once_and_reused_by_every_pair(
 
 def test_common_base_is_never_diffed(demo: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every commit whose diff is read is missing from at least one environment."""
-    diffed: set[str] = set()
-    real = GitRepository._diff
-
-    def recording(
-        self: GitRepository, old: str | None, new: str | None, commit_id: str | None
-    ) -> Any:
-        if commit_id is not None:
-            diffed.add(commit_id)
-        return real(self, old, new, commit_id)
-
-    monkeypatch.setattr(GitRepository, "_diff", recording)
+    diffed = record_diffs(monkeypatch)
     data = run_audit(demo.path, Settings(), now=0).to_dict()
     tips = [env["ref"] for env in data["environments"]]
     assert diffed

@@ -26,6 +26,7 @@ from drift_fixtures.demo import build_demo
 from drift_fixtures.metrics_scenarios import ALL, MetricsScenario
 from drift_fixtures.scenarios import ALL as ENGINE_SCENARIOS
 from tests.gitoracle import git
+from tests.probes import record_diffs
 
 DAY = 86400
 
@@ -501,16 +502,6 @@ def test_demo_metrics_are_deterministic_json(demo: Audited) -> None:
 
 def test_metrics_never_diff_the_common_base(demo: Audited, monkeypatch: pytest.MonkeyPatch) -> None:
     fresh = audit(demo.path, [env.name for env in demo.history.envs])
-    diffed: set[str] = set()
-    real = GitRepository._diff
-
-    def recording(
-        self: GitRepository, old: str | None, new: str | None, commit_id: str | None
-    ) -> Any:
-        if commit_id is not None:
-            diffed.add(commit_id)
-        return real(self, old, new, commit_id)
-
-    monkeypatch.setattr(GitRepository, "_diff", recording)
+    diffed = record_diffs(monkeypatch)
     fresh.metrics()
     assert all(fresh.history.outside_base(c) for c in diffed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drift.findings.context import AuditContext
 from drift.findings.model import Finding
+from drift.history import History
 from drift.timefmt import iso
 
 
@@ -22,19 +23,28 @@ def merges(ctx: AuditContext) -> list[Finding]:
     return findings
 
 
+def merged_from(history: History, into: int, parent: str) -> tuple[int, list[int]] | None:
+    """The environment a merge into `into` brought `parent` from: the one whose first-parent
+    line holds it, nearest in the chain (upstream on a tie); and every line that holds it."""
+    lines = [
+        j
+        for j in range(len(history.envs))
+        if j != into and history.on_first_parent_chain(parent, j)
+    ]
+    if not lines:
+        return None
+    return min(lines, key=lambda j: (abs(j - into), j > into)), lines
+
+
 def _classify(
     ctx: AuditContext, into: int, merge_id: str, others: tuple[str, ...]
 ) -> Finding | None:
     history = ctx.history
     for parent in others:
-        lines = [
-            j
-            for j in range(len(ctx.names))
-            if j != into and history.on_first_parent_chain(parent, j)
-        ]
-        if not lines:
+        found = merged_from(history, into, parent)
+        if found is None:
             continue
-        source = min(lines, key=lambda j: (abs(j - into), j > into))
+        source, lines = found
         notes = []
         if len(lines) > 1:
             also = ", ".join(ctx.names[j] for j in lines if j != source)

@@ -77,15 +77,9 @@ def untested_releases(ctx: AuditContext) -> list[Finding]:
     down = len(ctx.names) - 1
     index = tree_index(ctx, down - 1)
     findings: list[Finding] = []
-    line = [
-        *(
-            (c, history.commits[c].tree, history.commits[c].commit_time)
-            for c in history.first_parent[down]
-        ),
-        *((x.id, x.tree, x.time) for x in history.repo.first_parent_walk(history.chain_exit(down))),
-    ]
-    for release, tree, when in line:
-        if index.lookup(tree, when) is not None:
+    for line in history.first_parent_line(down):
+        release, when = line.id, line.time
+        if index.lookup(line.tree, when) is not None:
             continue
         fields = {
             "commit": release,

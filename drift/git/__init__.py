@@ -3,6 +3,6 @@
 Everything above it sees `CommitInfo`, plain ids and `DriftError`s with sentences in them.
 """
 
-from drift.git.repository import FileChange, GitRepository, RefInfo
+from drift.git.repository import FileChange, GitRepository, LineCommit, RefInfo
 
-__all__ = ["FileChange", "GitRepository", "RefInfo"]
+__all__ = ["FileChange", "GitRepository", "LineCommit", "RefInfo"]

@@ -20,7 +20,7 @@ from drift.git.patchid import MissingObjectError, patch_id
 from drift.git.store import ACTIVE_STORE, CommitStore
 from drift.git.treediff import FileChange, diff_trees
 
-__all__ = ["FileChange", "GitRepository", "MergeChecker", "RefInfo", "Remerge"]
+__all__ = ["FileChange", "GitRepository", "LineCommit", "MergeChecker", "RefInfo", "Remerge"]
 
 T = TypeVar("T")
 _REF_NAMESPACES = ("refs/heads/", "refs/remotes/", "refs/tags/")

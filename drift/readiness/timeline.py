@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from drift.history import SKEW_SECONDS, History
+from drift.findings.merges import merged_from
+from drift.history import History
 from drift.readiness.evidence import KEY_FIELD, FindingIndex
 from drift.readiness.periods import days, median, month_key, months, week_key, weeks
 from drift.readiness.window import Window
@@ -74,7 +75,6 @@ def _evidence(findings: set[str], commits: set[str]) -> dict[str, Any]:
 
 def _base_merges(window: Window, history: History) -> Iterator[tuple[str, str]]:
     """Merges inside the common base between environments' first-parent lines."""
-    lines = _Lines(window, history)
     seen: set[str] = set()
     for into, line in enumerate(window.first_parent):
         for merge_id in line:
@@ -83,35 +83,10 @@ def _base_merges(window: Window, history: History) -> Iterator[tuple[str, str]]:
                 continue
             seen.add(merge_id)
             for parent in info.parents[1:]:
-                on = [j for j in lines.envs if j != into and lines.holds(j, parent)]
-                if on:
-                    source = min(on, key=lambda j: (abs(j - into), j > into))
-                    yield ("back_merges" if source > into else "promotion_merges"), merge_id
+                found = merged_from(history, into, parent)
+                if found is not None:
+                    yield ("back_merges" if found[0] > into else "promotion_merges"), merge_id
                     break
-
-
-class _Lines:
-    """Each environment's first-parent commits: the window's, then further back on demand
-    (down to the asked commit's time less a day of clock skew), without ancestry queries."""
-
-    def __init__(self, window: Window, history: History) -> None:
-        self.repo = history.repo
-        self.envs = range(len(window.first_parent))
-        self.seen = [set(line) for line in window.first_parent]
-        self.rest = [history.first_parent_line(env) for env in self.envs]
-
-    def holds(self, env: int, commit_id: str) -> bool:
-        """Whether the commit lies on the environment's first-parent line."""
-        seen, rest = self.seen[env], self.rest[env]
-        oldest = self.repo.commit(commit_id).commit_time - SKEW_SECONDS
-        while commit_id not in seen:
-            cursor = next(rest, None)
-            if cursor is None:
-                break
-            seen.add(cursor)
-            if self.repo.commit(cursor).commit_time < oldest:
-                break
-        return commit_id in seen
 
 
 def drift_over_time(window: Window, names: list[str]) -> list[dict[str, Any]]:

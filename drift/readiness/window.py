@@ -138,11 +138,11 @@ def build_window(
 
 def _line(history: History, env: int, commits: dict[str, CommitInfo], scan_start: int) -> list[str]:
     line: list[str] = []
-    for commit_id in history.first_parent_line(env):
-        if history.repo.commit(commit_id).commit_time < scan_start - SKEW_SECONDS:
+    for commit in history.first_parent_line(env):
+        if commit.time < scan_start - SKEW_SECONDS:
             break
-        if commit_id in commits:
-            line.append(commit_id)
+        if commit.id in commits:
+            line.append(commit.id)
     line.reverse()
     return line
 
