@@ -71,6 +71,16 @@ def assert_tested_as(repo: Path, upstream_ref: str, env: dict[str, Any]) -> None
     assert not any(t == tip_tree and int(ct) <= tip_time for t, ct in (x.split() for x in line))
 
 
+def assert_never_upstream(repo: Path, release: str, upstream_ref: str, env_ref: str) -> None:
+    """An untested release is on the environment's first-parent line, and no commit of the
+    upstream first-parent line had its exact tree by the time it was released."""
+    assert release in git(repo, "rev-list", "--first-parent", env_ref).split()
+    tree = git(repo, "rev-parse", f"{release}^{{tree}}")
+    when = int(git(repo, "log", "-1", "--format=%ct", release))
+    line = git(repo, "log", "--first-parent", "--format=%T %ct", upstream_ref).splitlines()
+    assert not any(t == tree and int(ct) <= when for t, ct in (x.split() for x in line))
+
+
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_counts_agree_with_plain_git(name: str, built: Callable[[str], Scenario]) -> None:
     scenario = built(name)
@@ -87,6 +97,8 @@ def test_counts_agree_with_plain_git(name: str, built: Callable[[str], Scenario]
             assert_introduced_by(
                 scenario.path, f["commit"], f["introduced_by"], refs[f["upstream"]]
             )
+        elif f["kind"] == "untested_release":
+            assert_never_upstream(scenario.path, f["commit"], refs[f["upstream"]], refs[f["env"]])
         elif f["kind"] == "hotfix":
             assert_introduced_by(scenario.path, f["commit"], f["introduced_by"], refs[f["origin"]])
         elif f["kind"] == "missing_hotfix":
