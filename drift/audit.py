@@ -134,6 +134,7 @@ def _report(
             "commit": env.commit,
             "commit_time": iso(repo.commit(env.commit).commit_time),
             "reason": env.reason,
+            "upstream": env.upstream,
         }
         for env in chain.envs
     ]
@@ -199,6 +200,7 @@ def _repository(repo: GitRepository) -> dict[str, Any]:
 def _settings(settings: Settings, chain: Chain, as_of: int | None) -> dict[str, Any]:
     return {
         "environments": [env.name for env in chain.envs],
+        "topology": "chain" if chain.topology.is_chain else "tree",
         "detected": chain.detected,
         "remote": settings.remote,
         "match": list(settings.match),

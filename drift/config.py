@@ -27,6 +27,8 @@ _KEYS = {
     "all_merges",
     "commit_url",
     "gates",
+    "aliases",
+    "release_lines",
 }
 #: Default lowest score of a `similar` match (see drift/similar.py for the scale).
 SIMILAR_THRESHOLD = 0.7
@@ -39,6 +41,8 @@ class EnvSpec:
 
     name: str
     ref: str | None = None
+    upstream: str | None = None
+    """The environment this one is fed from; None: the one listed before it (a chain)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,11 @@ class Settings:
     as_of: int | None = None
     allow_shallow: bool = False
     config_file: str | None = None
+    aliases: tuple[tuple[str, str], ...] = ()
+    """(old branch name, environment) pairs: names merge messages use for today's
+    environments (a renamed `master`, a deleted `staging/1.2`)."""
+    release_lines: bool = True
+    """Detect maintenance lines (`release/2.x`, `1.4.x`, ...) below the detected chain."""
 
     def with_args(self, **overrides: Any) -> Settings:
         """These settings with command-line values (None means: not given) on top."""
@@ -81,13 +90,16 @@ class Settings:
 
 
 def parse_envs(text: str) -> tuple[EnvSpec, ...]:
-    """`dev,test,prod` or `dev=refs/heads/develop,prod` from the command line."""
+    """`dev,test,prod`, `dev=refs/heads/develop,prod`, or a tree of release lines
+    `main,release/2.x:main,release/1.x:main` (`NAME[=REF][:UPSTREAM]`; git forbids `:` in
+    branch names, so the upstream is unambiguous)."""
     specs = []
     for item in (part.strip() for part in text.split(",")):
         if not item:
             continue
+        item, _, upstream = item.partition(":")
         name, _, ref = item.partition("=")
-        specs.append(EnvSpec(name.strip(), ref.strip() or None))
+        specs.append(EnvSpec(name.strip(), ref.strip() or None, upstream.strip() or None))
     return tuple(specs)
 
 
@@ -172,17 +184,19 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
 
 def _env_specs(value: Any, where: str) -> tuple[EnvSpec, ...]:
     if not isinstance(value, list):
-        raise DriftError(f"{where}: expected a list of names or {{name, ref}} tables")
+        raise DriftError(f"{where}: expected a list of names or {{name, ref, upstream}} tables")
     specs = []
     for i, item in enumerate(value):
         if isinstance(item, str):
             specs.append(EnvSpec(item))
         elif isinstance(item, dict) and isinstance(item.get("name"), str):
-            extra = set(item) - {"name", "ref"}
-            ref = item.get("ref")
-            if extra or (ref is not None and not isinstance(ref, str)):
-                raise DriftError(f"{where}[{i}]: only 'name' and 'ref' (strings) are allowed")
-            specs.append(EnvSpec(item["name"], ref))
+            extra = set(item) - {"name", "ref", "upstream"}
+            ref, upstream = item.get("ref"), item.get("upstream")
+            if extra or any(v is not None and not isinstance(v, str) for v in (ref, upstream)):
+                raise DriftError(
+                    f"{where}[{i}]: only 'name', 'ref' and 'upstream' (strings) are allowed"
+                )
+            specs.append(EnvSpec(item["name"], ref, upstream))
         else:
             raise DriftError(f"{where}[{i}]: expected a name or a table with 'name'")
     return tuple(specs)
@@ -227,11 +241,28 @@ def settings_from_table(table: dict[str, Any], origin: str) -> Settings:
         if not isinstance(url, str) or "{commit}" not in url:
             raise DriftError(f"{origin}: commit_url: expected a URL template containing {{commit}}")
         settings = replace(settings, commit_url=url)
+    if "aliases" in table:
+        settings = replace(settings, aliases=_aliases(table["aliases"], f"{origin}: aliases"))
+    if "release_lines" in table:
+        if not isinstance(table["release_lines"], bool):
+            raise DriftError(f"{origin}: release_lines: expected true or false")
+        settings = replace(settings, release_lines=table["release_lines"])
     if "all_merges" in table:
         if not isinstance(table["all_merges"], bool):
             raise DriftError(f"{origin}: all_merges: expected true or false")
         settings = replace(settings, all_merges=table["all_merges"])
     return settings
+
+
+def _aliases(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """`{ master = "prod", devel = "dev" }`: old branch name -> environment name."""
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise DriftError(
+            f'{where}: expected a table of old branch names, e.g. {{ master = "prod" }}'
+        )
+    return tuple(sorted(value.items()))
 
 
 def parse_threshold(value: Any, origin: str) -> float:

@@ -8,11 +8,13 @@ the environment's `reason` or in the chain's notes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 from drift.config import EnvSpec, Settings
 from drift.errors import DriftError
 from drift.git import GitRepository, RefInfo
+from drift.topology import Topology
 
 ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("dev", ("dev", "develop", "development", "integration")),
@@ -31,6 +33,8 @@ class Environment:
     ref: str
     commit: str
     reason: str
+    upstream: str | None = None
+    """The environment this one is fed from; None for the most upstream one (a root)."""
 
 
 @dataclass
@@ -40,6 +44,11 @@ class Chain:
     envs: list[Environment]
     detected: bool
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def topology(self) -> Topology:
+        """The upstream links between the environments (a chain unless release lines exist)."""
+        return Topology.of([e.name for e in self.envs], [e.upstream for e in self.envs])
 
 
 class _RefIndex:
@@ -89,8 +98,22 @@ def resolve_chain(repo: GitRepository, settings: Settings) -> Chain:
         duplicate = next((n for n in names if names.count(n) > 1), None)
         if duplicate:
             raise DriftError(f"environment {duplicate!r} is listed twice")
-        return Chain([_resolve(index, spec) for spec in settings.envs], detected=False)
-    return _detect(index)
+        envs: list[Environment] = []
+        for spec in settings.envs:
+            upstream = (
+                spec.upstream if spec.upstream is not None else (envs[-1].name if envs else None)
+            )
+            if upstream is not None and upstream not in {e.name for e in envs}:
+                raise DriftError(
+                    f"environment {spec.name!r}: upstream {upstream!r} must be an environment "
+                    "listed before it (e.g. --envs main,release/2.x:main,release/1.x:main)"
+                )
+            envs.append(replace(_resolve(index, spec), upstream=upstream))
+        return Chain(envs, detected=False)
+    chain = _detect(index)
+    if settings.release_lines and chain.envs:
+        chain.envs += release_lines(repo, index, chain.envs, chain.notes)
+    return chain
 
 
 def _resolve(index: _RefIndex, spec: EnvSpec) -> Environment:
@@ -129,7 +152,7 @@ def _detect(index: _RefIndex) -> Chain:
     for role, names in ROLES:
         picked = _pick_role(index, role, names, notes)
         if picked is not None:
-            envs.append(picked)
+            envs.append(replace(picked, upstream=envs[-1].name if envs else None))
     if not envs:
         raise DriftError(
             "no environment branches found (looked for dev/develop, test/qa/uat, "
@@ -195,3 +218,85 @@ def _note_ambiguity(
                 )
                 + "; if that is wrong, pass --envs"
             )
+
+
+#: Branch names of maintenance / release lines: `release/2.x`, `releases/1.4`, `rel_1_4`,
+#: `version-2`, `stable/3.1`, `maint-1.2`, `1.4.x`, `v2.x`, `2.7`.
+RELEASE_LINE = re.compile(
+    r"(?:(?:release|releases|rel|maint|maintenance|stable|support|version)[/_-]v?\d+"
+    r"(?:[._-](?:\d+|x))*|v?\d+(?:\.\d+)*\.x|v?\d+\.\d+)",
+    re.IGNORECASE,
+)
+#: Most release lines detected automatically (the newest by tip time). Every line adds an
+#: environment to every question and moves the common base back to where it forked, so a
+#: repository with decades of maintenance branches names the rest in a note instead.
+MAX_RELEASE_LINES = 8
+
+
+def release_lines(
+    repo: GitRepository, index: _RefIndex, chain: list[Environment], notes: list[str]
+) -> list[Environment]:
+    """Maintenance lines below the detected chain, each fed by the environment it forked from.
+
+    A line whose tip is reachable from an environment was merged (a finished git-flow
+    release branch): it holds nothing of its own, so it is left out and named in a note. The
+    upstream is the environment whose merge base with the line is newest (the one it was cut
+    from or last synced with); on a tie, the most downstream one, since releases are cut from
+    what ships.
+    """
+    taken = {e.name for e in chain}
+    found: dict[str, RefInfo] = {}
+    for name in sorted(index.local):
+        if RELEASE_LINE.fullmatch(name) and name not in taken:
+            found[name] = index.local[name]
+    for remote in index.remote_order:
+        for name, ref in sorted(index.remotes[remote].items()):
+            if RELEASE_LINE.fullmatch(name) and name not in taken and name not in found:
+                found[name] = ref
+    merged = sorted(
+        n for n, r in found.items() if any(repo.is_ancestor(r.commit, e.commit) for e in chain)
+    )
+    if merged:
+        shown = ", ".join(merged[:5]) + (f" and {len(merged) - 5} more" if len(merged) > 5 else "")
+        notes.append(f"release lines fully merged into an environment were left out: {shown}")
+    live = [(n, r) for n, r in found.items() if n not in merged]
+    live.sort(key=lambda item: repo.commit(item[1].commit).commit_time, reverse=True)
+    if len(live) > MAX_RELEASE_LINES:
+        rest = sorted(n for n, _ in live[MAX_RELEASE_LINES:])
+        notes.append(
+            f"{len(rest)} older release lines were not audited ({', '.join(rest[:5])}"
+            f"{' ...' if len(rest) > 5 else ''}); list them with --envs NAME:UPSTREAM "
+            "or the environments key to include them"
+        )
+        live = live[:MAX_RELEASE_LINES]
+    lines = []
+    for name, ref in sorted(live, key=lambda item: _version_key(item[0]), reverse=True):
+        upstream, when = _fork_point(repo, ref.commit, chain)
+        kind = "local branch" if ref.name.startswith("refs/heads/") else f"{ref.short}"
+        reason = (
+            f"release line ({kind}, detected by name); fed by {upstream}, "
+            f"its newest merge base ({when})"
+        )
+        lines.append(Environment(name, ref.name, ref.commit, reason, upstream))
+    return lines
+
+
+def _fork_point(repo: GitRepository, tip: str, chain: list[Environment]) -> tuple[str, str]:
+    best: tuple[int, int, str, str] | None = None
+    for position, env in enumerate(chain):
+        base = repo.merge_base(tip, env.commit)
+        if base is None:
+            continue
+        key = (repo.commit(base).commit_time, position, env.name, base)
+        if best is None or key > best:
+            best = key
+    if best is None:
+        return chain[-1].name, "no common history"
+    return best[2], f"merge base {best[3][:12]}"
+
+
+def _version_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order, so release/10.x sorts after release/9.x."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part
+    )

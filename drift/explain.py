@@ -21,13 +21,32 @@ import networkx as nx  # type: ignore[import-untyped, unused-ignore]
 
 from drift import __version__
 from drift.graph import RESERVED, change_node, commit_node
-from drift.graph_io import change_of, edges_in, edges_out, environments, node_id
+from drift.graph_io import (
+    change_of,
+    edges_in,
+    edges_out,
+    environments,
+    node_id,
+    upstream_of,
+)
 
 EXPLAIN_VERSION = 1
 """Raised on any breaking change of the explanation's JSON."""
 
 # Where a change is missing, relative to the environment it started on.
 UPSTREAM, DOWNSTREAM = "upstream", "downstream"
+ELSEWHERE = "elsewhere"
+"""Missing on a release line that is neither upstream nor downstream of the origin."""
+
+
+def _line_above(upstream: dict[str, str | None], env: str) -> list[str]:
+    """The environments upstream of `env`, nearest first."""
+    out: list[str] = []
+    cursor = upstream.get(env)
+    while cursor is not None:
+        out.append(cursor)
+        cursor = upstream.get(cursor)
+    return out
 
 
 def explain(graph: nx.MultiDiGraph, commit_id: str, query: str) -> dict[str, Any]:
@@ -38,9 +57,15 @@ def explain(graph: nx.MultiDiGraph, commit_id: str, query: str) -> dict[str, Any
     reverted_by = _reverted_by(graph, members, envs)
     rows = [_env_row(graph, members, env, envs, reverted_by) for env in envs]
     origin = _origin(graph, members, rows)
-    for position, row in enumerate(rows):
+    lines = upstream_of(graph)
+    for row in rows:
         if not row["present"] and origin is not None:
-            row["missing"] = UPSTREAM if position < envs.index(origin) else DOWNSTREAM
+            if origin in _line_above(lines, row["name"]):
+                row["missing"] = DOWNSTREAM
+            elif row["name"] in _line_above(lines, origin):
+                row["missing"] = UPSTREAM
+            else:
+                row["missing"] = ELSEWHERE
     findings = _findings(graph, change, members)
     explanation: dict[str, Any] = {
         "explain_version": EXPLAIN_VERSION,
@@ -52,7 +77,7 @@ def explain(graph: nx.MultiDiGraph, commit_id: str, query: str) -> dict[str, Any
         "environments": rows,
         "missing": {
             side: [r["name"] for r in rows if r["missing"] == side]
-            for side in (UPSTREAM, DOWNSTREAM)
+            for side in (UPSTREAM, DOWNSTREAM, ELSEWHERE)
         },
         "pending": [
             {"upstream": f["upstream"], "downstream": f["downstream"]}
@@ -150,7 +175,11 @@ def _merge(graph: nx.MultiDiGraph, merge_id: str) -> dict[str, Any]:
     out |= {"kind": None, "from_env": None}
     for finding, d in edges_in(graph, commit_node(merge_id), "concerns"):
         data = graph.nodes[finding]
-        if d["role"] == "merge" and data["kind"] in ("back_merge", "promotion_merge"):
+        if d["role"] == "merge" and data["kind"] in (
+            "back_merge",
+            "promotion_merge",
+            "cross_merge",
+        ):
             out |= {"kind": data["kind"], "from_env": data.get("from_env")}
     return out
 

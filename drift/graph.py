@@ -20,7 +20,6 @@ Views (`drift explain`) query it (drift/graph_io.py) instead of recomputing the 
 
 from __future__ import annotations
 
-import itertools
 import re
 from typing import TYPE_CHECKING
 
@@ -104,10 +103,13 @@ def build_graph(analysis: Analysis) -> nx.MultiDiGraph:
         graph.add_node(
             env_node(env.name),
             **_attrs(type="env", label=env.name, name=env.name, ref=env.ref, commit=env.commit)
-            | _attrs(position=position, reason=env.reason),
+            | _attrs(position=position, reason=env.reason, upstream=env.upstream),
         )
-    for up, down in itertools.pairwise(names):
-        graph.add_edge(env_node(up), env_node(down), key="flows_to", kind="flows_to")
+    for env in analysis.chain.envs:
+        if env.upstream is not None:
+            graph.add_edge(
+                env_node(env.upstream), env_node(env.name), key="flows_to", kind="flows_to"
+            )
     commits = _scope(analysis)
     grouping = analysis.grouping
     left_out = (set(grouping.ignored), set(grouping.empty)) if grouping else (set(), set())
@@ -259,7 +261,7 @@ def _derived_edge(graph: nx.MultiDiGraph, finding: Finding) -> None:
             **_attrs(kind="reverts", method=f.get("method"), finding=fid),
         )
     elif (
-        finding.kind in ("back_merge", "promotion_merge")
+        finding.kind in ("back_merge", "promotion_merge", "cross_merge")
         and f.get("from_env")
         and f.get("into_env")
     ):

@@ -58,6 +58,11 @@ def environments(graph: nx.MultiDiGraph) -> list[str]:
     return [name for _, name in sorted(envs)]
 
 
+def upstream_of(graph: nx.MultiDiGraph) -> dict[str, str | None]:
+    """Each environment's upstream (None for the most upstream one)."""
+    return {d["name"]: d.get("upstream") for _, d in graph.nodes(data=True) if d["type"] == "env"}
+
+
 def edges_out(graph: nx.MultiDiGraph, node: str, kind: str) -> list[tuple[str, dict[str, Any]]]:
     """(target, attributes) of the node's outgoing edges of one kind, sorted by target."""
     found = [

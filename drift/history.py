@@ -11,10 +11,12 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from drift.commits import CommitInfo
 from drift.environments import Environment
 from drift.git import GitRepository, LineCommit
+from drift.topology import Topology
 
 #: Clock skew tolerated when walking a first-parent chain back to an old commit.
 SKEW_SECONDS = 86400
@@ -44,6 +46,11 @@ class History:
     intro: list[dict[str, Introduction]]
     _fp_extended: dict[int, tuple[set[str], Iterator[LineCommit]]] = field(default_factory=dict)
     _sorted_ids: list[str] = field(default_factory=list)
+
+    @cached_property
+    def topology(self) -> Topology:
+        """Which environment feeds which (a chain, or a tree of release lines)."""
+        return Topology.of([e.name for e in self.envs], [e.upstream for e in self.envs])
 
     @property
     def full_mask(self) -> int:

@@ -63,8 +63,13 @@ class Report:
                     key=lambda item: (position.get(item[0][0], 99), position.get(item[0][1], 99)),
                 )
             ],
-            "verdict": verdict(self.findings, names),
+            "verdict": verdict(self.findings, names, self._lines()),
         }
+
+    def _lines(self) -> list[str]:
+        """The most downstream environments: the last of a chain, every leaf of a tree."""
+        fed = {env.get("upstream") for env in self.environments}
+        return [env["name"] for env in self.environments if env["name"] not in fed]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report; the readiness score and the plan are computed from it."""
@@ -105,8 +110,10 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
-def verdict(findings: list[Finding], names: list[str]) -> list[str]:
-    """A few plain-language sentences a non-engineer can act on, from the findings alone."""
+def verdict(findings: list[Finding], names: list[str], leaves: list[str]) -> list[str]:
+    """A few plain-language sentences a non-engineer can act on, from the findings alone.
+
+    `leaves` are the most downstream environments (one for a chain, one per release line)."""
     if len(names) < 2:
         only = names[0] if names else "one branch"
         return [
@@ -116,7 +123,8 @@ def verdict(findings: list[Finding], names: list[str]) -> list[str]:
     by_kind: dict[str, list[Finding]] = {}
     for finding in findings:
         by_kind.setdefault(finding.kind, []).append(finding)
-    first, last = names[0], names[-1]
+    first = names[0]
+    last = leaves[0] if len(leaves) == 1 else "every release line"
     lines: list[str] = []
     missing = by_kind.get("missing_hotfix", [])
     if missing:
@@ -140,11 +148,13 @@ def verdict(findings: list[Finding], names: list[str]) -> list[str]:
             "cherry-pick instead of promoted: the same change exists as different commits, "
             "so what was tested is not, commit for commit, what was released."
         )
-    untested = by_kind.get("untested_release", [])
-    if untested:
+    untested = Counter(
+        (f.fields["env"], f.fields["upstream"]) for f in by_kind.get("untested_release", [])
+    )
+    for (env, upstream), count in sorted(untested.items(), key=lambda i: names.index(i[0][0])):
         lines.append(
-            f"{_plural(len(untested), 'version')} of {last} ran a tree that was never tested as "
-            f"such on {names[-2]}."
+            f"{_plural(count, 'version')} of {env} ran a tree that was never tested as "
+            f"such on {upstream}."
         )
     conflicts = by_kind.get("conflict_merge", [])
     if conflicts:

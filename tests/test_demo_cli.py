@@ -28,5 +28,7 @@ def test_drift_demo_end_to_end(tmp_path: Path) -> None:
     assert html.lower().startswith("<!doctype html>")
     assert "acme-shop" in html
     assert (tmp_path / "out" / "report.md").read_text().startswith("#")
-    assert all(count > 0 for kind, count in data["summary"]["by_kind"].items())
+    # every kind a chain can have (cross_merge needs release lines beside each other)
+    counts = data["summary"]["by_kind"]
+    assert all(count > 0 for kind, count in counts.items() if kind != "cross_merge")
     assert [e["name"] for e in data["environments"]] == ["dev", "test", "staging", "prod"]

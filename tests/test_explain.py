@@ -66,7 +66,7 @@ def test_a_hotfix_forgotten_on_dev(
     assert data["commit"] == hotfix
     assert not env(data, "dev")["present"] and env(data, "dev")["missing"] == "upstream"
     assert not is_ancestor(repo, hotfix, "dev")
-    assert data["missing"] == {"upstream": ["dev"], "downstream": []}
+    assert data["missing"] == {"upstream": ["dev"], "downstream": [], "elsewhere": []}
     assert data["change"]["origin"] == "prod"
     prod = env(data, "prod")
     assert (prod["how"], prod["introduced_by"], prod["commit"]) == ("commit", hotfix, hotfix)
@@ -123,7 +123,7 @@ def test_a_cherry_pick_and_what_is_pending(
         }
     ]
     assert data["pending"] == [{"upstream": "test", "downstream": "staging"}]
-    assert data["missing"] == {"upstream": [], "downstream": ["staging", "prod"]}
+    assert data["missing"] == {"upstream": [], "downstream": ["staging", "prod"], "elsewhere": []}
 
 
 def test_a_change_reverted_and_reapplied(

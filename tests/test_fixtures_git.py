@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from drift.environments import RELEASE_LINE
 from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Key, Scenario
 from drift_fixtures.scenarios import ALL
@@ -84,14 +85,22 @@ def test_every_label_is_a_commit(built: dict[str, Scenario], name: str) -> None:
 
 @pytest.mark.parametrize("name", BUILDERS)
 def test_envs_are_the_branches_detection_finds(built: dict[str, Scenario], name: str) -> None:
-    """The env-named branches are exactly `envs` (local, else remote-tracking)."""
+    """The env-named branches are exactly `envs` (local, else remote-tracking), with the
+    release lines (by name) that hold commits no env-named branch has."""
     s = built[name]
-    names = set()
+    names, lines = set(), {}
     for ref in git(s.path, "for-each-ref", "--format=%(refname)").splitlines():
         parts = ref.split("/")
         short = "/".join(parts[2:] if parts[1] == "heads" else parts[3:])
-        if parts[1] in ("heads", "remotes") and short != "HEAD" and ENV_NAME.fullmatch(short):
+        if parts[1] not in ("heads", "remotes") or short == "HEAD":
+            continue
+        if ENV_NAME.fullmatch(short):
             names.add(short)
+        elif RELEASE_LINE.fullmatch(short):
+            lines[short] = ref
+    for line, ref in lines.items():
+        if not any(is_ancestor(s.path, ref, env) for env in names):
+            names.add(line)
     assert names == set(s.envs)
 
 
@@ -104,11 +113,13 @@ def test_remote_only_has_no_local_branches(built: dict[str, Scenario]) -> None:
 
 @pytest.mark.parametrize("name", BUILDERS)
 def test_divergence_counts_are_git_counts(built: dict[str, Scenario], name: str) -> None:
-    """One divergence per adjacent pair; ahead/behind are `git rev-list --count`."""
+    """One divergence per adjacent pair (per upstream link in a tree); ahead/behind are
+    `git rev-list --count`."""
     s = built[name]
     tips = env_tips(s)
     found = items(s, "divergence")
-    assert [(d[1], d[2]) for d in found] == sorted(itertools.pairwise(s.envs), key=repr)
+    links = [(s.upstream.get(down, up), down) for up, down in itertools.pairwise(s.envs)]
+    assert [(d[1], d[2]) for d in found] == sorted(links, key=repr)
     for _, up, down, ahead, behind, *_ in found:
         assert rev_count(s.path, f"{tips[str(up)]}..{tips[str(down)]}") == ahead, (up, down)
         assert rev_count(s.path, f"{tips[str(down)]}..{tips[str(up)]}") == behind, (up, down)
@@ -170,8 +181,18 @@ def test_hotfixes_are_missing_where_stated(built: dict[str, Scenario], name: str
         assert is_ancestor(s.path, str(commit), tips[str(origin)])
         lacking = missing.get(commit, ())
         assert isinstance(lacking, tuple)
-        for env in s.envs[: s.envs.index(str(origin))]:
+        for env in upstream_of(s, str(origin)):
             assert has_equivalent(s, tips[env], str(commit)) == (env not in lacking), env
+
+
+def upstream_of(s: Scenario, env: str) -> list[str]:
+    """The environments upstream of `env`: those before it in a chain, its ancestors in a tree."""
+    feeds = {down: s.upstream.get(down, up) for up, down in itertools.pairwise(s.envs)}
+    out = []
+    while env in feeds:
+        env = feeds[env]
+        out.append(env)
+    return out
 
 
 @pytest.mark.parametrize("name", ["odd_changes", "gitflow", "demo"])

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from drift.changes import Change, Grouping
 from drift.config import Settings
 from drift.history import History, Introduction
+from drift.topology import Topology
 
 DAY = 86400
 
@@ -31,6 +32,11 @@ class AuditContext:
         for link in self.grouping.reverts:
             if link.reverted is not None:
                 self.reverted_by.setdefault(link.reverted, []).append(link.revert)
+
+    @property
+    def topology(self) -> Topology:
+        """Which environment feeds which; findings are defined per edge of it."""
+        return self.history.topology
 
     @property
     def names(self) -> list[str]:

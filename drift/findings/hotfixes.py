@@ -11,13 +11,14 @@ from drift.timefmt import iso
 
 
 def hotfixes(ctx: AuditContext) -> list[Finding]:
-    """A hotfix per change whose origin is not the most upstream environment."""
+    """A hotfix per change whose origin is not the most upstream environment (a root of the
+    tree); missing from the environments upstream of its origin that lack it."""
     findings: list[Finding] = []
     for change in ctx.grouping.changes:
         if change.is_revert:
             continue
         origin = _origin(ctx, change)
-        if origin is None or origin[1] == 0:
+        if origin is None or ctx.topology.is_root(origin[1]):
             continue
         commit_id, env, when = origin[2], origin[1], origin[0]
         fields: dict[str, Any] = {
@@ -29,7 +30,8 @@ def hotfixes(ctx: AuditContext) -> list[Finding]:
             "approximate": change.approximate,
         }
         findings.append(Finding("hotfix", dict(fields)))
-        missing = [ctx.names[i] for i in range(env) if not ctx.present(change, i)]
+        upstream = sorted(ctx.topology.ancestors(env))
+        missing = [ctx.names[i] for i in upstream if not ctx.present(change, i)]
         if missing:
             fields.update(missing_from=missing, age_days=ctx.age_days(when))
             findings.append(Finding("missing_hotfix", fields))

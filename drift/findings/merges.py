@@ -1,4 +1,8 @@
-"""`back_merge` and `promotion_merge`: merges between environments' first-parent lines."""
+"""`back_merge`, `promotion_merge` and `cross_merge`: merges between environments' lines.
+
+In a tree of release lines a merge can also run between two lines neither of which feeds the
+other (`release/1.x` merged forward into `release/2.x`): that is a `cross_merge`.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,8 @@ def merges(ctx: AuditContext) -> list[Finding]:
 
 def merged_from(history: History, into: int, parent: str) -> tuple[int, list[int]] | None:
     """The environment a merge into `into` brought `parent` from: the one whose first-parent
-    line holds it, nearest in the chain (upstream on a tie); and every line that holds it."""
+    line holds it, nearest in the chain or tree (upstream on a tie, then the earlier
+    listed); and every line that holds it."""
     lines = [
         j
         for j in range(len(history.envs))
@@ -33,7 +38,19 @@ def merged_from(history: History, into: int, parent: str) -> tuple[int, list[int
     ]
     if not lines:
         return None
-    return min(lines, key=lambda j: (abs(j - into), j > into)), lines
+    tree = history.topology
+    nearest = min(lines, key=lambda j: (tree.distance(j, into), not tree.is_upstream(j, into), j))
+    return nearest, lines
+
+
+def merge_kind(history: History, source: int, into: int) -> str:
+    """`promotion_merge` from upstream, `back_merge` from downstream, else `cross_merge`."""
+    tree = history.topology
+    if tree.is_upstream(source, into):
+        return "promotion_merge"
+    if tree.is_upstream(into, source):
+        return "back_merge"
+    return "cross_merge"
 
 
 def _classify(
@@ -54,7 +71,7 @@ def _classify(
             )
         if len(others) > 1:
             notes.append(f"octopus merge of {len(others) + 1} parents; classified by {parent[:12]}")
-        kind = "back_merge" if source > into else "promotion_merge"
+        kind = merge_kind(history, source, into)
         fields = {
             "merge": merge_id,
             "from_env": ctx.names[source],

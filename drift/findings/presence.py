@@ -9,12 +9,12 @@ from drift.timefmt import iso
 
 
 def pending_and_divergence(ctx: AuditContext) -> list[Finding]:
-    """One `divergence` per adjacent pair, and one `pending` per change and pair."""
+    """One `divergence` per edge (adjacent pair of a chain), one `pending` per change and edge."""
     findings: list[Finding] = []
-    for up in range(len(ctx.names) - 1):
-        pending = _pending(ctx, up, up + 1)
+    for up, down in ctx.topology.edges:
+        pending = _pending(ctx, up, down)
         findings += pending
-        findings.append(_divergence(ctx, up, up + 1, pending))
+        findings.append(_divergence(ctx, up, down, pending))
     return findings
 
 

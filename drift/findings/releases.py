@@ -72,19 +72,27 @@ def tree_index(ctx: AuditContext, env: int) -> TreeIndex:
 
 
 def untested_releases(ctx: AuditContext) -> list[Finding]:
-    """One finding per commit on the last environment's first-parent line never tested as such."""
-    history = ctx.history
-    down = len(ctx.names) - 1
-    index = tree_index(ctx, down - 1)
+    """One finding per commit on a most downstream environment's first-parent line (the last
+    of a chain; every release line of a tree) never tested as such on its upstream."""
     findings: list[Finding] = []
-    for line in history.first_parent_line(down):
+    for down in ctx.topology.leaves():
+        up = ctx.topology.parent[down]
+        if up is not None:
+            findings += _untested_on(ctx, up, down)
+    return findings
+
+
+def _untested_on(ctx: AuditContext, up: int, down: int) -> list[Finding]:
+    index = tree_index(ctx, up)
+    findings: list[Finding] = []
+    for line in ctx.history.first_parent_line(down):
         release, when = line.id, line.time
         if index.lookup(line.tree, when) is not None:
             continue
         fields = {
             "commit": release,
             "env": ctx.names[down],
-            "upstream": ctx.names[down - 1],
+            "upstream": ctx.names[up],
             "time": iso(when),
         }
         findings.append(Finding("untested_release", fields))
@@ -92,16 +100,19 @@ def untested_releases(ctx: AuditContext) -> list[Finding]:
 
 
 def tip_identities(ctx: AuditContext) -> list[dict[str, object] | None]:
-    """For every environment after the first: the upstream commit whose tree its tip has,
+    """For every environment with an upstream: the upstream commit whose tree its tip has,
     introduced upstream before the tip was made, or None fields: never tested as such."""
     history = ctx.history
-    out: list[dict[str, object] | None] = [None]
-    for env in range(1, len(ctx.names)):
+    out: list[dict[str, object] | None] = []
+    for env, up in enumerate(ctx.topology.parent):
+        if up is None:
+            out.append(None)
+            continue
         tip = history.repo.commit(history.envs[env].commit)
-        tested = tree_index(ctx, env - 1).lookup(tip.tree, tip.commit_time)
+        tested = tree_index(ctx, up).lookup(tip.tree, tip.commit_time)
         out.append(
             {
-                "upstream": ctx.names[env - 1],
+                "upstream": ctx.names[up],
                 "commit": tested.commit if tested else None,
                 "time": iso(tested.time) if tested else None,
             }

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from drift.readiness.window import DAY, Window
+from drift.topology import Topology
 
 #: Days after a release in which a hotfix or revert marks it as followed. A week covers a
 #: weekly release rhythm's next release, when a fix for the previous one usually ships.
@@ -35,7 +36,7 @@ def releases(window: Window, env: int) -> list[tuple[int, str]]:
         arrival = change.arrivals[env]
         if arrival is not None and window.in_window(arrival.time):
             vias[arrival.via] = arrival.time
-    upstream = window.intro[:env]
+    upstream = [window.intro[i] for i in window.topology.ancestors(env)]
     return sorted(
         (when, via)
         for via, when in vias.items()
@@ -44,11 +45,13 @@ def releases(window: Window, env: int) -> list[tuple[int, str]]:
 
 
 def change_fail_proxy(
-    window: Window, names: list[str], follow_days: int = FOLLOW_DAYS
+    window: Window, tree: Topology, follow_days: int = FOLLOW_DAYS
 ) -> dict[str, Any]:
-    """Releases of the most downstream environment followed within `follow_days` days by a
-    hotfix or a revert there, with the ids behind each number."""
-    last = len(names) - 1
+    """Releases of the most downstream environment (of a tree: its main path's release line)
+    followed within `follow_days` days by a hotfix or a revert there, with the ids behind
+    each number."""
+    names = list(tree.names)
+    last = tree.main_path()[-1]
     remedies: list[tuple[int, str, str]] = []
     for change in window.changes:
         arrival = change.arrivals[last]
@@ -57,7 +60,7 @@ def change_fail_proxy(
         origin = change.origin()
         if change.is_revert:
             remedies.append((arrival.time, change.id, "revert"))
-        elif origin is not None and origin[1] != 0:
+        elif origin is not None and not tree.is_root(origin[1]):
             remedies.append((arrival.time, change.id, "hotfix"))
     span = follow_days * DAY
     counted: list[str] = []

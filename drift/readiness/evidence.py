@@ -12,6 +12,7 @@ KEY_FIELD = {
     "cherry_pick": "copy",
     "back_merge": "merge",
     "promotion_merge": "merge",
+    "cross_merge": "merge",
     "revert": "revert",
     "conflict_merge": "merge",
 }

@@ -15,6 +15,7 @@ from drift.readiness.evidence import FindingIndex
 from drift.readiness.periods import duration_stats
 from drift.readiness.window import METHODS, Arrival, Window, WindowChange
 from drift.timefmt import iso
+from drift.topology import Topology
 
 SEEN_NOTE = (
     "the window sees this change on environments the finding says lack it: a copy in the "
@@ -23,10 +24,13 @@ SEEN_NOTE = (
 )
 
 
-def lead_times(window: Window, names: list[str]) -> dict[str, Any]:
-    """Each adjacent step, and from the first environment to the last."""
-    steps = [_lead(window, names, up, up + 1) for up in range(len(names) - 1)]
-    return {"steps": steps, "end_to_end": _lead(window, names, 0, len(names) - 1)}
+def lead_times(window: Window, tree: Topology) -> dict[str, Any]:
+    """Each step (edge), and end to end: from the first environment to the last of a chain,
+    or along the tree's main path (root to its first release line)."""
+    names = list(tree.names)
+    steps = [_lead(window, names, up, down) for up, down in tree.edges]
+    path = tree.main_path()
+    return {"steps": steps, "end_to_end": _lead(window, names, path[0], path[-1])}
 
 
 def _lead(window: Window, names: list[str], a: int, b: int) -> dict[str, Any]:
@@ -108,9 +112,13 @@ def _how(window: Window, env: int, arrival: Arrival, index: FindingIndex) -> tup
     if method is not None and window.first_env(commit) == env:
         return method, index.of("cherry_pick", commit)
     if arrival.via != commit:
-        merges = index.of("promotion_merge", arrival.via) + index.of("back_merge", arrival.via)
+        merges = [
+            finding
+            for kind in ("promotion_merge", "back_merge", "cross_merge")
+            for finding in index.of(kind, arrival.via)
+        ]
         return "merge", merges
-    upstream = window.intro[:env]
+    upstream = [window.intro[i] for i in window.topology.ancestors(env)]
     if any(commit in intro and intro[commit].via == commit for intro in upstream):
         return "fast_forward", []
     return "direct", []
@@ -121,10 +129,11 @@ def hotfixes(window: Window, names: list[str], index: FindingIndex) -> dict[str,
     `rate` is their share of all changes first introduced in the window (`out_of`), and
     back-propagation runs from that origin to their first arrival on the first environment."""
     counted = window.counted_changes()
+    roots = {i for i, up in enumerate(window.topology.parent) if up is None}
     hot: list[tuple[WindowChange, int]] = []
     for change in counted:
         origin = change.origin()
-        if origin is not None and origin[1] != 0 and not change.is_revert:
+        if origin is not None and origin[1] not in roots and not change.is_revert:
             hot.append((change, origin[0]))
     back: list[tuple[int, str]] = []
     back_findings: list[str] = []

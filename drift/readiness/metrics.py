@@ -54,16 +54,17 @@ def delivery_metrics(
     window = build_window(repo, history, grouping, as_of, window_days, settings=settings)
     names = [env.name for env in envs]
     index = FindingIndex(findings)
+    tree = history.topology
     return {
         "window": _summary(window, window_days),
-        "lead_time": lead_times(window, names),
+        "lead_time": lead_times(window, tree),
         "arrival": arrivals(window, names, index),
         "hotfixes": hotfixes(window, names, index),
         "monthly": monthly_events(window, history, index),
-        "drift_over_time": drift_over_time(window, names),
-        "cadence": cadence(window, names),
-        "change_fail_proxy": change_fail_proxy(window, names),
-        "trunk": trunk_measures(repo, envs, window, as_of),
+        "drift_over_time": drift_over_time(window, tree),
+        "cadence": cadence(window, tree),
+        "change_fail_proxy": change_fail_proxy(window, tree),
+        "trunk": trunk_measures(repo, envs, window, as_of, tree),
     }
 
 

@@ -54,9 +54,12 @@ def release_identity(data: Data) -> Step:
     """Know which commit and tree runs in each environment, and that it was tested."""
     untested = _of(data, "untested_release")
     conflicts = _of(data, "conflict_merge")
-    last = data["environments"][-1]["name"]
+    fed = {env.get("upstream") for env in data["environments"]}
+    leaves = [env["name"] for env in data["environments"] if env["name"] not in fed]
+    last = leaves[0] if len(leaves) == 1 else ", ".join(leaves)
+    lines = f"{last}'s line" if len(leaves) == 1 else f"the release lines ({last})"
     evidence = [
-        f"{len(untested)} commits on {last}'s line ran a tree never tested as such upstream.",
+        f"{len(untested)} commits on {lines} ran a tree never tested as such upstream.",
         f"{len(conflicts)} merges carry content that neither side had.",
     ]
     actions = [

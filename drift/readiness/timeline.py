@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from drift.findings.merges import merged_from
+from drift.findings.merges import merge_kind, merged_from
 from drift.history import History
 from drift.readiness.evidence import KEY_FIELD, FindingIndex
 from drift.readiness.periods import days, median, month_key, months, week_key, weeks
 from drift.readiness.window import Window
 from drift.timefmt import iso
+from drift.topology import Topology
 
 #: Monthly event -> the finding kind behind it.
 _MONTHLY = {
@@ -85,19 +86,22 @@ def _base_merges(window: Window, history: History) -> Iterator[tuple[str, str]]:
             for parent in info.parents[1:]:
                 found = merged_from(history, into, parent)
                 if found is not None:
-                    yield ("back_merges" if found[0] > into else "promotion_merges"), merge_id
+                    kind = merge_kind(history, found[0], into)
+                    if kind != "cross_merge":  # not a monthly series; listed as evidence
+                        yield f"{kind.removesuffix('_merge')}_merges", merge_id
                     break
 
 
-def drift_over_time(window: Window, names: list[str]) -> list[dict[str, Any]]:
-    """Pending on (up, down) at T: first arrival on up <= T < first arrival on down."""
+def drift_over_time(window: Window, tree: Topology) -> list[dict[str, Any]]:
+    """Pending on each edge (up, down) at T: first arrival on up <= T < first arrival on down."""
+    names = tree.names
     out = []
-    for up in range(len(names) - 1):
+    for up, down in tree.edges:
         spans = [
             (there.time, below.time if below is not None else None, change.id)
             for change in window.changes
             if (there := change.arrivals[up]) is not None
-            for below in [change.arrivals[up + 1]]
+            for below in [change.arrivals[down]]
         ]
         monthly = [
             _pending_at(spans, key, at) for key, at in months(window.series_start, window.end)
@@ -106,7 +110,7 @@ def drift_over_time(window: Window, names: list[str]) -> list[dict[str, Any]]:
         out.append(
             {
                 "upstream": names[up],
-                "downstream": names[up + 1],
+                "downstream": names[down],
                 "months": monthly,
                 "weeks": weekly[-12:],
                 "trend": _trend([p["pending"] for p in weekly]),
@@ -156,10 +160,12 @@ def _trend(counts: list[int]) -> dict[str, Any]:
     }
 
 
-def cadence(window: Window, names: list[str]) -> dict[str, Any]:
-    """The most downstream environment: first-parent commits and changes introduced per ISO
-    week (every week of the window, empty ones too), with the median per week."""
-    last = len(names) - 1
+def cadence(window: Window, tree: Topology) -> dict[str, Any]:
+    """The most downstream environment (of a tree: its main path's release line): first-parent
+    commits and changes introduced per ISO week (every week of the window, empty ones too),
+    with the median per week."""
+    names = tree.names
+    last = tree.main_path()[-1]
     rows = {key: (list[str](), list[str]()) for key, _ in weeks(window.series_start, window.end)}
     for commit_id in window.first_parent[last]:
         when = window.commits[commit_id].commit_time

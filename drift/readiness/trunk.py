@@ -30,6 +30,7 @@ from drift.readiness.change_fail import releases
 from drift.readiness.periods import days
 from drift.readiness.window import DAY, Window
 from drift.timefmt import iso
+from drift.topology import Topology
 
 ACTIVE_DAYS = 30
 TARGET_MAX = 3
@@ -38,14 +39,16 @@ FREEZES_SHOWN = 3
 
 
 def trunk_measures(
-    repo: GitRepository, envs: list[Environment], window: Window, as_of: int
+    repo: GitRepository, envs: list[Environment], window: Window, as_of: int, tree: Topology
 ) -> dict[str, Any]:
-    """The three measures, each with the ids behind its numbers."""
+    """The three measures, each with the ids behind its numbers; freezes on the most
+    downstream environment (of a tree: its main path's release line)."""
+    last = tree.main_path()[-1]
     return {
         "integration": envs[0].name,
         "long_lived_branches": long_lived_branches(repo, envs, as_of),
         "merge_days": merge_days(window, envs[0].name),
-        "freeze_windows": freeze_windows(window, envs[-1].name, len(envs) - 1),
+        "freeze_windows": freeze_windows(window, envs[last].name, last),
     }
 
 

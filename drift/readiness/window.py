@@ -27,6 +27,7 @@ from drift.commits import CommitInfo
 from drift.config import Settings
 from drift.git import GitRepository
 from drift.history import SKEW_SECONDS, History, Introduction
+from drift.topology import Topology
 from drift.trailers import cherry_picked_from, reverts
 from drift.unionfind import UnionFind
 
@@ -77,6 +78,8 @@ class Window:
     intro: list[dict[str, Introduction]]
     base: set[str]
     """The scanned commits that lie in the common base."""
+    topology: Topology
+    """Which environment feeds which (arrivals are indexed like its names)."""
     changes: list[WindowChange] = field(default_factory=list)
     change_of: dict[str, WindowChange] = field(default_factory=dict)
     copies: dict[str, str] = field(default_factory=dict)
@@ -130,7 +133,7 @@ def build_window(
     intro = [_introductions(history, env, line, commits, as_of) for env, line in enumerate(lines)]
     full = history.full_mask
     base = {c for c in commits if history.masks.get(c, full) == full}
-    window = Window(start, as_of, scan_start, commits, lines, intro, base)
+    window = Window(start, as_of, scan_start, commits, lines, intro, base, history.topology)
     _group(window, history, grouping, settings)
     window.possible_copies = _possible_copies(window, history)
     return window

@@ -12,6 +12,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from drift.render.lines import lead_rows, upstreams
+
 # Greyscale-safe palette (blue / orange / grey, no red-green pair); patterns carry meaning too.
 MERGE, PICK, DIRECT, BACK = "#1f5fa8", "#b35900", "#5c5c5c", "#6a3d9a"
 
@@ -26,17 +28,18 @@ def _svg(width: int, height: int, title: str, desc: str, body: str, key: str) ->
 
 
 def flow_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per environment after the first: how its changes arrived (the flow chart's table)."""
+    """Per environment with an upstream: how its changes arrived (the flow chart's table)."""
     rows = []
     arrival = data.get("metrics", {}).get("arrival", [])
-    names = [env["name"] for env in data["environments"]]
-    for i, entry in enumerate(arrival):
-        if i == 0 or entry["env"] not in names:
+    lines = upstreams(data)
+    for entry in arrival:
+        upstream = lines.get(entry["env"])
+        if upstream is None:
             continue
         picks = sum(m["count"] for m in entry["cherry_pick"].values())
         rows.append(
             {
-                "from": arrival[i - 1]["env"],
+                "from": upstream,
                 "to": entry["env"],
                 "merge": entry["merge"]["count"] + entry["fast_forward"]["count"],
                 "cherry_pick": picks,
@@ -64,24 +67,32 @@ def _stranded(data: dict[str, Any], env: str) -> int:
 
 def flow_chart(data: dict[str, Any]) -> Markup:
     """Environments left to right; edge widths by changes per step, split by how they came."""
-    names = [env["name"] for env in data["environments"]]
     rows = {r["to"]: r for r in flow_rows(data)}
-    box_w, gap, height = 110, 150, 210
-    width = len(names) * box_w + (len(names) - 1) * gap + 20
+    place = _layout(upstreams(data))
+    box_w, gap, band = 110, 150, 150
+    columns = max(col for col, _ in place.values()) + 1
+    height = 210 + band * max(row for _, row in place.values())
+    width = columns * box_w + (columns - 1) * gap + 20
     top = max([r["merge"] + r["cherry_pick"] + r["direct"] for r in rows.values()] + [1])
     parts: list[str] = []
-    for i, name in enumerate(names):
-        x = 10 + i * (box_w + gap)
+    for name, (col, line) in place.items():
+        x, dy = 10 + col * (box_w + gap), band * line
         parts.append(
-            f'<rect x="{x}" y="70" width="{box_w}" height="50" rx="6" fill="#fff" '
-            f'stroke="#222" stroke-width="2"/><text x="{x + box_w / 2}" y="100" '
+            f'<rect x="{x}" y="{70 + dy}" width="{box_w}" height="50" rx="6" fill="#fff" '
+            f'stroke="#222" stroke-width="2"/><text x="{x + box_w / 2}" y="{100 + dy}" '
             f'text-anchor="middle" font-size="15">{escape(name)}</text>'
         )
         row = rows.get(name)
         if row is None:
             continue
         x0, x1 = x - gap + 4, x - 4
-        y = 76.0
+        up_line = place[row["from"]][1]
+        if up_line != line:  # a release line below its upstream's row: a connector down to it
+            parts.append(
+                f'<path d="M{x0 - 4} {120 + band * up_line} L{x0} {76 + dy}" fill="none" '
+                'stroke="#222" stroke-width="1.5"/>'
+            )
+        y = 76.0 + dy
         for key, colour, dash, label in (
             ("merge", MERGE, "", "merged"),
             ("cherry_pick", PICK, ' stroke-dasharray="6 3"', "picked"),
@@ -102,14 +113,15 @@ def flow_chart(data: dict[str, Any]) -> Markup:
             y += width_px / 2 + 12
         if row["back_merges"]:
             parts.append(
-                f'<path d="M{x1 - 10} 125 C{x1 - 40} 175 {x0 + 40} 175 {x0 + 10} 125" fill="none" '
+                f'<path d="M{x1 - 10} {125 + dy} C{x1 - 40} {175 + dy} {x0 + 40} {175 + dy} '
+                f'{x0 + 10} {125 + dy}" fill="none" '
                 f'stroke="{BACK}" stroke-width="2" marker-end="url(#arrow)"/>'
-                f'<text x="{(x0 + x1) / 2}" y="185" text-anchor="middle" font-size="11">'
+                f'<text x="{(x0 + x1) / 2}" y="{185 + dy}" text-anchor="middle" font-size="11">'
                 f"{row['back_merges']} back-merge(s) out of {escape(row['to'])}</text>"
             )
         if row["stranded"]:
             parts.append(
-                f'<text x="{x + box_w / 2}" y="140" text-anchor="middle" font-size="11">'
+                f'<text x="{x + box_w / 2}" y="{140 + dy}" text-anchor="middle" font-size="11">'
                 f"\u25b2 {row['stranded']} only here</text>"
             )
     defs = (
@@ -125,6 +137,19 @@ def flow_chart(data: dict[str, Any]) -> Markup:
     return _svg(
         width, height, "How changes reached each environment", desc, defs + "".join(parts), "flow"
     )
+
+
+def _layout(lines: dict[str, str | None]) -> dict[str, tuple[int, int]]:
+    """(column, row) per environment: a column per step downstream, and a row per release
+    line beside another (a chain is one row, left to right)."""
+    place: dict[str, tuple[int, int]] = {}
+    used: dict[int, int] = {}
+    for name, up in lines.items():
+        col = 0 if up is None else place[up][0] + 1
+        row = max(place[up][1] if up is not None else 0, used.get(col, -1) + 1)
+        used[col] = row
+        place[name] = (col, row)
+    return place
 
 
 def drift_multiples(data: dict[str, Any]) -> Markup:
@@ -162,9 +187,7 @@ def drift_multiples(data: dict[str, Any]) -> Markup:
 
 def lead_time_chart(data: dict[str, Any]) -> Markup:
     """Median and p90 lead time per step on a log axis (days)."""
-    lead = data.get("metrics", {}).get("lead_time", {})
-    steps = [*lead.get("steps", []), *([lead["end_to_end"]] if lead.get("end_to_end") else [])]
-    steps = [s for s in steps if s.get("median_days") is not None]
+    steps = [s for s in lead_rows(data) if s.get("median_days") is not None]
     if not steps:
         return Markup("")
     w, row, left = 520, 26, 130

@@ -16,6 +16,7 @@ KIND_ORDER = (
     "pending",
     "cherry_pick",
     "back_merge",
+    "cross_merge",
     "revert",
     "hotfix",
     "divergence",
@@ -28,6 +29,7 @@ KIND_TITLES = {
     "pending": "Changes waiting between environments",
     "cherry_pick": "Changes copied by cherry-pick",
     "back_merge": "Back-merges (against the flow)",
+    "cross_merge": "Merges between release lines",
     "revert": "Reverts",
     "hotfix": "Hotfixes (started downstream)",
     "divergence": "Divergence per environment pair",
@@ -83,6 +85,13 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ("into", TEXT, "into_env"),
         ("date", "date", "time"),
     ],
+    "cross_merge": [
+        ("merge", COMMIT, "merge"),
+        ("subject", SUBJECT, "merge"),
+        ("from", TEXT, "from_env"),
+        ("into", TEXT, "into_env"),
+        ("date", "date", "time"),
+    ],
     "revert": [
         ("revert", COMMIT, "revert"),
         ("subject", SUBJECT, "revert"),
@@ -129,14 +138,21 @@ def columns_of(kind: str) -> list[tuple[str, str, str]]:
 GLYPH_WORDS = {"\u25cf": "has it", "\u2715": "lacks it", "\u00b7": "not measured"}
 
 
-def presence(finding: dict[str, Any], names: list[str]) -> list[str]:
-    """One glyph per environment: has the change, lacks it, or not measured by this finding."""
+def presence(finding: dict[str, Any], lines: dict[str, str | None]) -> list[str]:
+    """One glyph per environment: has the change, lacks it, or not measured by this finding.
+
+    A missing hotfix is measured on its origin and the environments upstream of it."""
+    names = list(lines)
     if finding["kind"] == "missing_hotfix":
         missing = set(finding["missing_from"])
-        cut = names.index(finding["origin"]) if finding["origin"] in names else len(names)
+        measured = {finding["origin"]}
+        cursor = lines.get(finding["origin"])
+        while cursor is not None:
+            measured.add(cursor)
+            cursor = lines.get(cursor)
         return [
-            "\u2715" if name in missing else "\u25cf" if i <= cut else "\u00b7"
-            for i, name in enumerate(names)
+            "\u2715" if name in missing else "\u25cf" if name in measured else "\u00b7"
+            for name in names
         ]
     if finding["kind"] == "pending":
         marks = {finding["upstream"]: "\u25cf", finding["downstream"]: "\u2715"}

@@ -12,7 +12,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-_MERGE_KINDS = {"back_merge": "back-merge", "promotion_merge": "promotion"}
+_MERGE_KINDS = {
+    "back_merge": "back-merge",
+    "promotion_merge": "promotion",
+    "cross_merge": "merge between release lines",
+}
 
 
 def _short(commit_id: str | None) -> str:
@@ -96,6 +100,9 @@ def _how(ex: dict[str, Any], row: dict[str, Any]) -> Text:
             return text + Text(f"; {waiting}" if waiting else "")
         if waiting:
             return Text(f"missing: {waiting}", style="yellow")
+        if row["missing"] == "elsewhere":
+            origin = ex["change"]["origin"]
+            return Text(f"missing: a release line beside its origin ({origin})")
         return Text("missing: not promoted yet" if row["missing"] else "missing")
     text = Text()
     how = row["how"]

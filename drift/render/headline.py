@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drift.render.lines import leaves
+
 DIMENSION_WORDS = {
     "integration": "changes waiting between environments",
     "promotion": "copies and back-merges instead of promotion",
@@ -31,7 +33,8 @@ def headline_risks(data: dict[str, Any]) -> list[dict[str, Any]]:
     for finding in data["findings"]:
         by_kind.setdefault(finding["kind"], []).append(finding)
     names = [env["name"] for env in data["environments"]]
-    last = names[-1] if names else "production"
+    ends = leaves(data)
+    last = ends[0] if len(ends) == 1 else "a release line"
     first = names[0] if names else "development"
     candidates = []
     if rows := by_kind.get("missing_hotfix"):
@@ -46,7 +49,8 @@ def headline_risks(data: dict[str, Any]) -> list[dict[str, Any]]:
         candidates.append(
             (
                 rows,
-                f"{_plural(len(rows), 'version', 'versions')} of {last} ran code that was "
+                f"{_plural(len(rows), 'version', 'versions')} of "
+                f"{last if len(ends) == 1 else 'the release lines'} ran code that was "
                 "never tested as such upstream.",
             )
         )

@@ -24,6 +24,7 @@ from drift.render.evidence import (
     sections,
 )
 from drift.render.headline import headline_risks, points_lost, signed, trend, verdict_sentence
+from drift.render.lines import describe, envs_argument, is_chain, lead_rows, upstreams
 from drift.render.webhost import commit_url_template
 
 STATUS_SHAPES = {"done": "\u25cf", "todo": "\u25cb", "partial": "\u25d0"}
@@ -88,6 +89,7 @@ def context(data: dict[str, Any], commit_url: str | None = None) -> dict[str, An
         "flow_rows": charts.flow_rows(data),
         "drift_charts": charts.drift_multiples(data),
         "lead_chart": charts.lead_time_chart(data),
+        "lead_rows": lead_rows(data),
         "monthly_chart": charts.monthly_chart(data),
         "runs_chart": charts.runs_chart(data),
         "runs": charts.history_runs(data),
@@ -96,7 +98,10 @@ def context(data: dict[str, Any], commit_url: str | None = None) -> dict[str, An
         "dims_of": dimensions_of(readiness),
         "max_rows": MAX_ROWS,
         "columns_of": columns_of,
-        "matrix": lambda finding: presence(finding, names),
+        "matrix": lambda finding: presence(finding, upstreams(data)),
+        "chain_text": describe(data, "\u2192"),
+        "envs_arg": envs_argument(data),
+        "is_chain": is_chain(data),
         "glyph_words": GLYPH_WORDS,
         "zip": zip,
     }

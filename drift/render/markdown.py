@@ -57,7 +57,7 @@ def _detail(finding: dict[str, Any]) -> str:
         )
     if kind == "cherry_pick":
         return f"{finding['original_env']} \u2192 {finding['copy_env']} by {finding['method']}"
-    if kind in ("back_merge", "promotion_merge"):
+    if kind in ("back_merge", "promotion_merge", "cross_merge"):
         return f"{finding['from_env']} \u2192 {finding['into_env']}"
     if kind == "divergence":
         return f"ahead {finding['ahead']}, behind {finding['behind']}"

@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from drift.render.lines import describe, is_chain, lead_rows
+
 URGENT_ROWS = 10
 
 
@@ -34,7 +36,8 @@ def render_terminal(data: dict[str, Any], console: Console) -> None:
     repo = data["repository"]
     console.print(Text.assemble(("drift ", "bold"), Text(str(repo.get("path", "")))))
     envs = data["environments"]
-    console.print(Text("Chain: ") + Text(" -> ".join(e["name"] for e in envs), style="bold"))
+    label = "Chain: " if is_chain(data) else "Environments: "
+    console.print(Text(label) + Text(describe(data), style="bold"))
     console.print(_environments(envs))
     for note in data["notes"]:
         console.print(Text("note: ", style="yellow") + Text(note))
@@ -79,7 +82,8 @@ def _environments(envs: list[dict[str, Any]]) -> Table:
 
 
 def _divergence(data: dict[str, Any]) -> Table:
-    table = Table(title="Divergence per adjacent pair", title_justify="left")
+    title = "Divergence per adjacent pair" if is_chain(data) else "Divergence per upstream link"
+    table = Table(title=title, title_justify="left")
     for column in (
         "pair",
         "ahead",
@@ -213,8 +217,7 @@ def _metrics(data: dict[str, Any], console: Console) -> None:
     table = Table(title=title, title_justify="left")
     for column in ("measure", "value"):
         table.add_column(column)
-    lead = metrics["lead_time"]
-    for step in [*lead["steps"], lead["end_to_end"]]:
+    for step in lead_rows(data):
         table.add_row(
             Text(f"lead time {step['from']} -> {step['to']} (median / p90)"),
             f"{_days(step['median_days'])} / {_days(step['p90_days'])}  ({step['count']} changes)",
