@@ -81,6 +81,7 @@ def analyse(
     findings = compute_findings(context)
     clock.lap("findings")
     report = _report(repo, chain, settings, generated_at, context, findings)
+    report.sections["merge_names"] = context.cache["merge_names"]
     clock.lap("report")
     report.sections["delivery"] = scan_delivery(repo, chain.envs)
     clock.lap("delivery")

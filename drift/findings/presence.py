@@ -33,12 +33,19 @@ def _pending(ctx: AuditContext, up: int, down: int) -> list[Finding]:
             for revert in ctx.reverted_by.get(commit, ())
             if ctx.history.present(revert, up)
         )
-        note = None
+        notes = []
         if reverted_by:
-            note = (
+            notes.append(
                 f"reverted on {ctx.names[up]} by {', '.join(r[:12] for r in reverted_by)}: "
                 "promoting would carry the change and its revert together"
             )
+        shared = _fast_forwarded_from(ctx, up, how.via)
+        if shared is not None:
+            notes.append(
+                f"{ctx.names[up]} got it by a fast-forward onto {ctx.names[shared]}'s line, which "
+                f"records no time: its age counts from when it was made on {ctx.names[shared]}"
+            )
+        note = "; ".join(notes) or None
         fields = {
             "commit": commit_id,
             "upstream": ctx.names[up],
@@ -53,6 +60,16 @@ def _pending(ctx: AuditContext, up: int, down: int) -> list[Finding]:
         }
         out.append(Finding("pending", fields, note))
     return out
+
+
+def _fast_forwarded_from(ctx: AuditContext, env: int, via: str) -> int | None:
+    """The environment upstream of `env` whose first-parent line holds `via` too: `env` was
+    moved onto that line by a fast-forward (or created there), so when is unknown."""
+    for other in ctx.topology.ancestors(env):
+        found = ctx.history.intro[other].get(via)
+        if found is not None and found.via == via:
+            return other
+    return None
 
 
 def _divergence(ctx: AuditContext, up: int, down: int, pending: list[Finding]) -> Finding:
