@@ -225,6 +225,11 @@ def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
     with ci.cache_scope():
         analysis = _analyse(args, path, quiet=json_to_stdout)
     data = ci.apply(analysis.report.to_dict(), analysis.repo)
+    if args.debug:
+        from drift.render.debug import reasons
+
+        for line in reasons(data):
+            print(line, file=sys.stderr)
     if args.json:
         write_output(args.json, render_json(data))
     if args.graph:

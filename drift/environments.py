@@ -73,16 +73,18 @@ class _RefIndex:
         ]
         return ", ".join(names[:40]) + (f" (and {len(names) - 40} more)" if len(names) > 40 else "")
 
-    def remote_twin(self, name: str, commit: str) -> str | None:
-        """A note when a remote-tracking branch of the same name points elsewhere."""
-        for remote in self.remote_order:
-            twin = self.remotes[remote].get(name)
-            if twin is not None and twin.commit != commit:
-                return (
-                    f"{twin.short} points to {twin.commit[:12]}, not {commit[:12]}; "
-                    f"the local branch was used"
-                )
-        return None
+    def remote_twin(self, name: str, commit: str, used: str = "the local branch") -> str | None:
+        """A note naming every remote-tracking branch of the same name that points elsewhere
+        (a stale `upstream/beta`, an old `origin/unstable`), and which one was used."""
+        twins = [
+            twin
+            for remote in self.remote_order
+            if (twin := self.remotes[remote].get(name)) is not None and twin.commit != commit
+        ]
+        if not twins:
+            return None
+        where = ", ".join(f"{t.short} points to {t.commit[:12]}" for t in twins)
+        return f"{where}, not {commit[:12]}; {used} was used"
 
 
 def resolve_chain(repo: GitRepository, settings: Settings) -> Chain:
@@ -137,7 +139,10 @@ def _candidates(index: _RefIndex, wanted: str) -> list[tuple[RefInfo, str]]:
         found.append((ref, "local branch" + (f" ({twin})" if twin else "")))
     for remote in index.remote_order:
         if wanted in index.remotes[remote]:
-            found.append((index.remotes[remote][wanted], f"no local branch; remote {remote}"))
+            ref = index.remotes[remote][wanted]
+            twin = index.remote_twin(wanted, ref.commit, f"{ref.short} (set `remote` to choose)")
+            why = f"no local branch; remote {remote}" + (f" ({twin})" if twin else "")
+            found.append((ref, why))
     remote, _, branch = wanted.partition("/")
     if branch and branch in index.remotes.get(remote, {}):
         found.append((index.remotes[remote][branch], "remote-tracking branch as configured"))
@@ -182,6 +187,9 @@ def _pick_role(
             ref = index.remotes[remote][chosen]
             _note_ambiguity(role, chosen, matches, names, index, notes)
             reason = f"remote-tracking branch of {remote}, no local one (detected by name)"
+            twin = index.remote_twin(chosen, ref.commit, f"{ref.short} (set `remote` to choose)")
+            if twin:
+                reason += f"; {twin}"
             return Environment(chosen, ref.name, ref.commit, reason)
     return None
 

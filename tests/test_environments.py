@@ -78,6 +78,29 @@ def test_local_branch_that_differs_from_remote_is_used_and_noted(tmp_path: Path)
     assert envs["test"].ref == "refs/remotes/origin/test"
 
 
+def test_stale_remote_tracking_branches_of_an_env_name_are_named(tmp_path: Path) -> None:
+    """A second remote whose `prod` and `dev` are stale: the report says which ref was used
+    and where the others point (git's view: `git rev-parse upstream/prod`)."""
+    b = four_envs(tmp_path)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--no-local", str(b.path), str(clone)], check=True)
+    git = ["git", "-C", str(clone)]
+    old = subprocess.run([*git, "rev-parse", "origin/staging"], capture_output=True, text=True)
+    for name in ("prod", "dev"):
+        ref = f"refs/remotes/upstream/{name}"
+        subprocess.run([*git, "update-ref", ref, old.stdout.strip()], check=True)
+    repo = open_repository(clone, Settings())
+    envs = {e.name: e for e in resolve_chain(repo, Settings()).envs}
+    assert envs["prod"].ref == "refs/remotes/origin/prod"
+    assert f"upstream/prod points to {old.stdout.strip()[:12]}" in envs["prod"].reason
+    assert "origin/prod (set `remote` to choose) was used" in envs["prod"].reason
+    assert envs["dev"].ref == "refs/heads/dev"
+    assert "upstream/dev points to" in envs["dev"].reason
+    assert "the local branch was used" in envs["dev"].reason
+    chosen = resolve_chain(repo, Settings(envs=(EnvSpec("dev"), EnvSpec("prod")))).envs
+    assert "upstream/prod points to" in chosen[1].reason
+
+
 def test_bare_repository_and_detached_head(tmp_path: Path) -> None:
     b = four_envs(tmp_path)
     bare = tmp_path / "mirror.git"

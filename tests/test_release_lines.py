@@ -210,3 +210,18 @@ def test_explain_says_a_fix_is_missing_beside_its_origin(
     assert data["change"]["origin"] == "release/2.x"
     assert data["missing"] == {"upstream": [], "downstream": [], "elsewhere": ["release/1.x"]}
     assert not is_ancestor(lines.path, fix2, "release/1.x")
+
+
+def test_debug_gives_the_reason_behind_every_finding(
+    lines: Scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r.json"
+    assert main(["audit", str(lines.path), "--debug", "--json", str(out)]) == 0
+    err = capsys.readouterr().err
+    data = json.loads(out.read_text())
+    for finding in data["findings"]:
+        assert f"drift: why {finding['id']}: " in err
+    assert "drift: env release/1.x: refs/heads/release/1.x (release line" in err
+    assert "drift: findings: " in err  # phase timings
+    cross = next(f for f in data["findings"] if f["kind"] == "cross_merge")
+    assert f"on release/2.x's first-parent line and its parent {cross['merged'][:12]}" in err
