@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from drift.config import Settings
+from drift.errors import DriftError
+from drift.git import FileChange
 from drift.git.blobs import changed_lines
 from drift.history import History
 from drift.similar import Candidate, Diff, find_similar, make_diff
@@ -35,6 +37,9 @@ class CopyLink:
     """How many originals the copy carries: more than one for a squash (`similar` only)."""
     evidence: str | None = None
     """Why a `similar` link was made: the line counts and scores behind it."""
+    via: str | None = None
+    """The merge a trailer named (`git cherry-pick -m 1 -x`) when `original` is one of the
+    commits that merge brought in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,23 +182,73 @@ def _trailer_links(
     several picks) are each an original of the copy."""
     copies: list[CopyLink] = []
     dangling: list[Dangling] = []
+    change_sets = MergeChangeSets(history, set(candidates))
     for commit_id in candidates:
-        resolved: list[str] = []
+        resolved: dict[str, str | None] = {}  # original -> the merge it was named through
         for named in cherry_picked_from(history.commits[commit_id].message):
             original, why = resolve_commit(history, named)
             if original is not None and is_empty_commit(history, original):
                 original, why = None, "an empty commit (it carries no change)"
             if original is None:
                 dangling.append(Dangling(commit_id, named, why))
-            elif original != commit_id and original not in resolved:
-                resolved.append(original)
-        for i, original in enumerate(resolved):
-            uf.union(commit_id, original)
-            later_hops = resolved[i + 1 :]
-            if any(original in _trailer_targets(history, hop) for hop in later_hops):
                 continue
-            copies.append(CopyLink(original, commit_id, "trailer"))
+            for part in change_sets.originals(original):
+                if part != commit_id and part not in resolved:
+                    resolved[part] = original if part != original else None
+        named_later: set[str] = set()  # what the trailers of later hops name
+        earlier_hops: set[str] = set()
+        for hop in reversed(resolved):
+            if hop in named_later:
+                earlier_hops.add(hop)
+            named_later |= _trailer_targets(history, hop, change_sets)
+        for original, via in resolved.items():
+            uf.union(commit_id, original)
+            if original not in earlier_hops:
+                copies.append(CopyLink(original, commit_id, "trailer", via=via))
     return copies, dangling
+
+
+class MergeChangeSets:
+    """What a trailer naming a merge stands for: the change set that merge introduced.
+
+    `git cherry-pick -m 1 -x M` copies M's diff against its first parent and names M. That
+    diff is the work of the non-merge commits reachable from M's other parents and not from
+    its first (`git rev-list --no-merges M^1..M`), so the copy is linked to each of them,
+    like a squash naming every original. Empty commits and commits outside the audit's scope
+    (ignored, or before `since`) are left out; a merge that brought in none of the rest
+    stands for itself.
+    """
+
+    def __init__(self, history: History, candidates: set[str]) -> None:
+        self._history = history
+        self._candidates = candidates
+        self._cache: dict[str, tuple[str, ...]] = {}
+
+    def originals(self, commit_id: str) -> tuple[str, ...]:
+        """The commits `commit_id` stands for as an original: itself, unless a merge."""
+        found = self._cache.get(commit_id)
+        if found is None:
+            found = self._brought_in(commit_id) or (commit_id,)
+            self._cache[commit_id] = found
+        return found
+
+    def _brought_in(self, commit_id: str) -> tuple[str, ...]:
+        history = self._history
+        parents = history.repo.commit(commit_id).parents
+        if len(parents) < 2:
+            return ()
+        try:
+            walked = list(history.repo.walk(list(parents[1:]), [parents[0]]))
+        except DriftError:  # a parent is missing (a shallow or damaged clone)
+            return ()
+        kept = [
+            info.id
+            for info in walked
+            if not info.is_merge
+            and (info.id in self._candidates or not history.outside_base(info.id))
+            and not is_empty_commit(history, info.id)
+        ]
+        return tuple(sorted(kept, key=intro_order(history)))
 
 
 def _base_copies(history: History, candidates: list[str], uf: UnionFind) -> list[CopyLink]:
@@ -209,21 +264,28 @@ def _base_copies(history: History, candidates: list[str], uf: UnionFind) -> list
     wanted = set(candidates)
     since = min(history.commits[c].commit_time for c in candidates)
     tips = sorted({env.commit for env in history.envs})
+    change_sets = MergeChangeSets(history, wanted)
     links: list[CopyLink] = []
     for info in history.repo.walk_window(tips, since):
         if history.outside_base(info.id) or info.is_merge:
             continue
         for named in cherry_picked_from(info.message):
-            original = resolve_commit(history, named)[0]
-            if original in wanted:
-                links.append(CopyLink(original, info.id, "trailer"))
-                uf.union(info.id, original)
+            named_id = resolve_commit(history, named)[0]
+            if named_id is None:
+                continue
+            for original in change_sets.originals(named_id):
+                if original in wanted:
+                    via = named_id if named_id != original else None
+                    links.append(CopyLink(original, info.id, "trailer", via=via))
+                    uf.union(info.id, original)
     return links
 
 
-def _trailer_targets(history: History, commit_id: str) -> set[str]:
+def _trailer_targets(history: History, commit_id: str, change_sets: MergeChangeSets) -> set[str]:
+    """The originals a commit's own trailers name (a merge standing for its change set)."""
     message = history.repo.commit(commit_id).message
-    return {t for named in cherry_picked_from(message) if (t := resolve_commit(history, named)[0])}
+    named = (resolve_commit(history, n)[0] for n in cherry_picked_from(message))
+    return {part for target in named if target for part in change_sets.originals(target)}
 
 
 def _patch_id_links(
@@ -347,7 +409,7 @@ def find_reverts(history: History, candidates: Iterable[str]) -> list[RevertLink
     """
     repo = history.repo
     links: list[RevertLink] = []
-    by_paths: dict[frozenset[bytes], list[str]] = defaultdict(list)
+    by_shape: dict[Shape, list[str]] = defaultdict(list)
     plain: list[str] = []
     for commit_id in candidates:
         message = history.commits[commit_id].message
@@ -356,11 +418,11 @@ def find_reverts(history: History, candidates: Iterable[str]) -> list[RevertLink
             links.append(RevertLink(commit_id, resolve_commit(history, named)[0], "message", named))
         elif not cherry_picked_from(message):
             plain.append(commit_id)
-        by_paths[frozenset(c.path for c in repo.file_changes(commit_id))].append(commit_id)
+        by_shape[diff_shape(repo.file_changes(commit_id))].append(commit_id)
     first_with_id: dict[str | None, RevertLink | None] = {}
     for commit_id in sorted(plain, key=lambda c: (history.commits[c].commit_time, c)):
         pid = repo.patch_id(commit_id)
-        reverted = _inverse_match(history, commit_id, by_paths)
+        reverted = _inverse_match(history, commit_id, by_shape)
         if pid in first_with_id:  # a copy of an earlier ordinary commit: same status
             copied = first_with_id[pid]
             if copied is not None:
@@ -391,15 +453,33 @@ def is_empty_commit(history: History, commit_id: str) -> bool:
     return len(info.parents) == 1 and repo.commit(info.parents[0]).tree == info.tree
 
 
+Shape = frozenset[tuple[bytes, int, int]]
+
+
+def diff_shape(changes: Iterable[FileChange], inverse: bool = False) -> Shape:
+    """What a patch id hashes of a diff's file headers: each path with its added, deleted or
+    mode-changed status (an in-place edit hashes no mode). Two diffs with different shapes
+    never share a patch id, so an undo is looked for only among commits of the inverse
+    shape, and a 4 MB table added twice is never diffed backwards to find out."""
+    out: set[tuple[bytes, int, int]] = set()
+    for change in changes:
+        old, new = change.old_mode, change.new_mode
+        if inverse:
+            old, new = new, old
+        if old and old == new:
+            old = new = -1
+        out.add((change.path, old, new))
+    return frozenset(out)
+
+
 def _inverse_match(
-    history: History, commit_id: str, by_paths: dict[frozenset[bytes], list[str]]
+    history: History, commit_id: str, by_shape: dict[Shape, list[str]]
 ) -> str | None:
     repo = history.repo
     info = history.commits[commit_id]
-    paths = frozenset(c.path for c in repo.file_changes(commit_id))
     earlier = [
         o
-        for o in by_paths[paths]
+        for o in by_shape[diff_shape(repo.file_changes(commit_id), inverse=True)]
         if o != commit_id and history.commits[o].commit_time <= info.commit_time
     ]
     if not earlier:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 #: Messages are kept whole up to this size; beyond it, the head and the tail (where
 #: trailers live) are kept so a megabyte message cannot blow up memory or reports.
 MESSAGE_LIMIT = 64 * 1024
+#: What git's isspace() accepts (sane_ctype): \v and \f are not space to git.
+_GIT_SPACE = " \t\n\r"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +31,26 @@ class CommitInfo:
 
     @property
     def subject(self) -> str:
-        """First line of the message, control characters made visible-safe."""
-        line = self.message.split("\n", 1)[0].strip()
-        return "".join(ch if ch.isprintable() else "\ufffd" for ch in line)
+        """The subject `git log --format=%s` prints, control characters made visible-safe."""
+        return "".join(ch if ch.isprintable() else "\ufffd" for ch in git_subject(self.message))
+
+
+def git_subject(message: str) -> str:
+    """git's subject (pretty.c, format_subject): blank lines skipped, then the first
+    paragraph's lines, each without trailing whitespace, joined by single spaces (a tool that
+    wrapped its first line still gets one subject, as `git log --oneline` shows it)."""
+    lines: list[str] = []
+    start = 0
+    while start < len(message):
+        end = message.find("\n", start)
+        end = len(message) if end < 0 else end
+        line = message[start:end].rstrip(_GIT_SPACE)
+        start = end + 1
+        if line.strip(_GIT_SPACE):
+            lines.append(line)
+        elif lines:
+            break
+    return " ".join(lines)
 
 
 def clip_message(message: str) -> str:

@@ -2,9 +2,10 @@
 
 Content is read here for similarity only, never for identity (patch ids read whole blobs in
 patchid.py), so it is capped: a file that is binary, or whose old or new blob is larger than
-`MAX_BLOB_BYTES`, or whose diff changes more than `MAX_CHANGED_LINES` lines, is described by
-its blob ids alone. Two such files then agree only when they are byte for byte the same
-change, and a huge generated file cannot make a near-miss search slow.
+`MAX_BLOB_BYTES`, or whose diff changes more than `MAX_CHANGED_LINES` lines, or that no longer
+fits in its commit's `MAX_COMMIT_BYTES`, is described by its blob ids alone. Two such files
+then agree only when they are byte for byte the same change, and a huge generated file (or a
+commit of thousands of files) cannot make a near-miss search slow.
 """
 
 from __future__ import annotations
@@ -16,8 +17,16 @@ import pygit2
 from drift.git.repository import GitRepository
 from drift.git.treediff import GITLINK_MODE, FileChange
 
+#: A blob larger than this is never read for `similar`: sizes come from object headers.
 MAX_BLOB_BYTES = 256 * 1024
+#: A file whose diff changes more lines than this is described by its blob ids.
 MAX_CHANGED_LINES = 4000
+#: Content `similar` reads of one commit, old and new sides together. The per-file caps alone
+#: do not bound a commit: a vendored library or a mass reformat of 2,000 files of 100 kB each
+#: would be read and diffed in full (hundreds of megabytes) only to score a near-miss copy,
+#: which the unread files still help to find through their blob ids. Files are read in path
+#: order while they fit, so two copies of one commit read the same files.
+MAX_COMMIT_BYTES = 2 * 1024 * 1024
 _BINARY_SNIFF = 8000  # git's FIRST_FEW_BYTES in buffer_is_binary()
 
 
@@ -36,10 +45,30 @@ class FileLines(NamedTuple):
 def changed_lines(repo: GitRepository, commit_id: str) -> list[FileLines]:
     """Removed and added lines of each file a non-merge commit changes, sorted by path.
 
-    A blob that cannot be read (too large, or absent from a partial clone) leaves its file
-    described by blob ids: similarity is a best effort, identity is decided elsewhere.
+    A blob that cannot be read (too large, beyond the commit's budget, or absent from a
+    partial clone) leaves its file described by blob ids: similarity is a best effort,
+    identity is decided elsewhere.
     """
-    return [_file_lines(repo, change) for change in repo.file_changes(commit_id)]
+    budget = MAX_COMMIT_BYTES
+    out: list[FileLines] = []
+    for change in repo.file_changes(commit_id):
+        old = _size(repo, change.old_id, change.old_mode)
+        new = _size(repo, change.new_id, change.new_mode)
+        if old is None or new is None or old + new > budget:
+            out.append(_summary(change))
+            continue
+        budget -= old + new
+        out.append(_file_lines(repo, change))
+    return out
+
+
+def _size(repo: GitRepository, object_id: str | None, mode: int) -> int | None:
+    """Bytes one side costs to read: 0 when absent or a gitlink, None when it will not be
+    read (missing, or over `MAX_BLOB_BYTES`)."""
+    if object_id is None or mode == GITLINK_MODE:
+        return 0
+    size = repo.blob_size(object_id)
+    return None if size is None or size > MAX_BLOB_BYTES else size
 
 
 def _file_lines(repo: GitRepository, change: FileChange) -> FileLines:

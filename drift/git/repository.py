@@ -156,7 +156,9 @@ class GitRepository:
         """Branches, remote-tracking branches and tags that point (through tags) to commits.
 
         Other namespaces (refs/pull/*, refs/notes/*, review refs) are never listed, so they
-        are never walked. Symbolic refs such as refs/remotes/origin/HEAD are skipped.
+        are never walked. Symbolic refs such as refs/remotes/origin/HEAD are skipped. A name
+        that is not UTF-8 (git allows any bytes) is listed with U+FFFD for the bytes that are
+        not, as a UTF-8 terminal shows it: reports must be valid UTF-8.
         """
         if self._refs is not None:
             return self._refs
@@ -167,7 +169,7 @@ class GitRepository:
                 continue
             commit = self.resolve_ref(name)
             if commit is not None:
-                refs.append(RefInfo(name, commit))
+                refs.append(RefInfo(raw.decode("utf-8", errors="replace"), commit))
         self._refs = sorted(refs, key=lambda ref: ref.name)
         return self._refs
 
@@ -361,13 +363,25 @@ class GitRepository:
                 elif entry.filemode != 0o160000:
                     yield path, str(entry.id), int(entry.filemode)
 
+    def blob_size(self, blob_id: str) -> int | None:
+        """A blob's size from its object header (its content is not inflated); None if missing."""
+        try:
+            _, size = self._repo.odb.read_header(blob_id)
+        except (KeyError, ValueError, pygit2.GitError):
+            return None
+        return int(size)
+
     def read_blob(self, blob_id: str, limit: int = 1 << 20) -> bytes | None:
-        """A blob's content, or None when it is larger than `limit` bytes or missing."""
+        """A blob's content, or None when it is larger than `limit` bytes or missing.
+
+        The size is read from the header first, so a 20 MB video is never inflated only to
+        be refused."""
+        size = self.blob_size(blob_id)
+        if size is None or size > limit:
+            return None
         try:
             blob = self._repo[blob_id]
         except (KeyError, ValueError):
-            return None
-        if blob.size > limit:
             return None
         data: bytes = blob.data
         return data
