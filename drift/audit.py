@@ -70,7 +70,7 @@ def analyse(
         report = _report(repo, chain, settings, generated_at, None, [])
         return Analysis(repo, chain, settings, None, None, None, [], report)
     sink.phase("Walking history")
-    history = read_history(repo, chain.envs, sink.advance)
+    history = read_history(repo, chain.envs, sink.advance, settings.aliases)
     clock.lap("walk")
     outside = sum(1 for c in history.order if history.outside_base(c))
     sink.phase("Grouping changes", outside)

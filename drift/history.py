@@ -16,6 +16,7 @@ from functools import cached_property
 from drift.commits import CommitInfo
 from drift.environments import Environment
 from drift.git import GitRepository, LineCommit
+from drift.merge_messages import EnvNames, parse
 from drift.topology import Topology
 
 #: Clock skew tolerated when walking a first-parent chain back to an old commit.
@@ -44,6 +45,9 @@ class History:
     first_parent: list[list[str]]
     """Per environment, its first-parent chain outside the common base, tip first."""
     intro: list[dict[str, Introduction]]
+    reversed_merges: list[dict[str, str]] = field(default_factory=list)
+    """Per environment: merges on its line read with their parents reversed (a `git pull`
+    pushed as a fast-forward), with the message that says so."""
     _fp_extended: dict[int, tuple[set[str], Iterator[LineCommit]]] = field(default_factory=dict)
     _sorted_ids: list[str] = field(default_factory=list)
 
@@ -133,8 +137,28 @@ class History:
         chain = self.first_parent[env]
         if not chain:
             return self.envs[env].commit
-        last = self.repo.commit(chain[-1])
-        return last.parents[0] if last.parents else None
+        return self.line_parent(chain[-1], env)
+
+    def line_parent(self, commit_id: str, env: int) -> str | None:
+        """The parent the environment's line runs through: the first, except at a merge read
+        with reversed parents (see `reversed_merges`)."""
+        parents = (
+            self.repo.commit(commit_id).parents
+            if commit_id not in self.commits
+            else (self.commits[commit_id].parents)
+        )
+        if not parents:
+            return None
+        if self.reversed_merges and commit_id in self.reversed_merges[env]:
+            return parents[1]
+        return parents[0]
+
+    def other_parents(self, commit_id: str, env: int) -> tuple[str, ...]:
+        """The parents a commit on the environment's line merged in (all but `line_parent`)."""
+        parents = self.commits[commit_id].parents
+        if self.reversed_merges and commit_id in self.reversed_merges[env]:
+            return (parents[0], *parents[2:])
+        return parents[1:]
 
 
 def merge_bases(repo: GitRepository, tips: list[str]) -> list[str]:
@@ -156,9 +180,18 @@ Progress = Callable[[int], None]
 
 
 def read_history(
-    repo: GitRepository, envs: list[Environment], progress: Progress | None = None
+    repo: GitRepository,
+    envs: list[Environment],
+    progress: Progress | None = None,
+    aliases: tuple[tuple[str, str], ...] = (),
 ) -> History:
-    """Walk every environment down to the common base and index what it holds."""
+    """Walk every environment down to the common base and index what it holds.
+
+    An environment's line runs through a merge's second parent when the merge's message says
+    it merged that very environment into another one (`Merge branch 'prod' of URL into dev`
+    on prod's line): a `git pull` made on dev and pushed to prod as a fast-forward put dev's
+    line first, and prod's own history is the merged side (findings.md: merge messages are
+    evidence where a pull replaced an environment's first-parent history)."""
     tips = [env.commit for env in envs]
     bases = merge_bases(repo, tips)
     commits: dict[str, CommitInfo] = {}
@@ -170,9 +203,32 @@ def read_history(
             progress(1000)
     masks = _masks(commits, order, tips)
     full = (1 << len(envs)) - 1
-    first_parent = [_first_parent_chain(commits, masks, tip, full) for tip in tips]
-    intro = [_introductions(commits, masks, chain, full) for chain in first_parent]
-    return History(repo, envs, bases, commits, order, masks, first_parent, intro)
+    names = EnvNames(envs, aliases)
+    lines = [
+        _first_parent_chain(commits, masks, tip, full, _pulled_onto(names, env))
+        for env, tip in enumerate(tips)
+    ]
+    first_parent = [chain for chain, _ in lines]
+    reversed_merges = [flipped for _, flipped in lines]
+    intro = [
+        _introductions(commits, masks, chain, full, flipped)
+        for chain, flipped in zip(first_parent, reversed_merges, strict=True)
+    ]
+    return History(repo, envs, bases, commits, order, masks, first_parent, intro, reversed_merges)
+
+
+def _pulled_onto(names: EnvNames, env: int) -> Callable[[CommitInfo], str | None]:
+    """Whether a merge on `env`'s line says it merged `env` itself into another environment:
+    the message then, else None."""
+
+    def check(info: CommitInfo) -> str | None:
+        said = parse(info.message)
+        if said is None or said.target is None or names.lookup(said.source) != env:
+            return None
+        target = names.lookup(said.target)
+        return info.message.split("\n", 1)[0] if target is not None and target != env else None
+
+    return check
 
 
 def _masks(commits: dict[str, CommitInfo], order: list[str], tips: list[str]) -> dict[str, int]:
@@ -189,26 +245,42 @@ def _masks(commits: dict[str, CommitInfo], order: list[str], tips: list[str]) ->
 
 
 def _first_parent_chain(
-    commits: dict[str, CommitInfo], masks: dict[str, int], tip: str, full: int
-) -> list[str]:
+    commits: dict[str, CommitInfo],
+    masks: dict[str, int],
+    tip: str,
+    full: int,
+    pulled: Callable[[CommitInfo], str | None],
+) -> tuple[list[str], dict[str, str]]:
     chain: list[str] = []
+    flipped: dict[str, str] = {}
     cursor: str | None = tip
     while cursor is not None and masks.get(cursor, full) != full:
         chain.append(cursor)
-        parents = commits[cursor].parents
-        cursor = parents[0] if parents else None
-    return chain
+        info = commits[cursor]
+        parents = info.parents
+        said = pulled(info) if len(parents) == 2 else None
+        if said is not None:
+            flipped[cursor] = said
+            cursor = parents[1]
+        else:
+            cursor = parents[0] if parents else None
+    return chain, flipped
 
 
 def _introductions(
-    commits: dict[str, CommitInfo], masks: dict[str, int], chain: list[str], full: int
+    commits: dict[str, CommitInfo],
+    masks: dict[str, int],
+    chain: list[str],
+    full: int,
+    flipped: dict[str, str],
 ) -> dict[str, Introduction]:
-    """Oldest first: everything the first parent reached was introduced earlier."""
+    """Oldest first: everything the line's previous commit reached was introduced earlier."""
     intro: dict[str, Introduction] = {}
     for via in reversed(chain):
         when = commits[via].commit_time
         intro[via] = Introduction(via, when)
-        stack = [p for p in commits[via].parents[1:]]
+        parents = commits[via].parents
+        stack = [parents[0], *parents[2:]] if via in flipped else list(parents[1:])
         while stack:
             commit_id = stack.pop()
             if commit_id in intro or masks.get(commit_id, full) == full:

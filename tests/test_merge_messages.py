@@ -16,7 +16,7 @@ import pytest
 from drift.audit import run_audit
 from drift.cli import main
 from drift.config import Settings
-from drift.findings.merge_messages import Said, parse
+from drift.merge_messages import Said, parse
 from drift_fixtures.expect import Scenario, finding_key
 from drift_fixtures.renamed import ALIASES, renamed_branches
 from tests.gitoracle import git

@@ -24,7 +24,7 @@ from drift.git.blobs import MAX_COMMIT_BYTES, changed_lines
 from drift.report import SCHEMA_VERSION
 from drift_fixtures import scenarios
 from drift_fixtures.expect import Key, Scenario, finding_key
-from drift_fixtures.messy import ALL, KNOWN_GAPS, roots_and_refs
+from drift_fixtures.messy import ALL, roots_and_refs
 from tests.gitoracle import cherry, git, hunks_only, is_ancestor, patch_id_stable, rev_count
 
 
@@ -68,18 +68,6 @@ def keys(data: dict[str, Any]) -> list[Key]:
     return sorted((finding_key(f) for f in data["findings"]), key=repr)
 
 
-def with_known_gaps(name: str, scenario: Scenario) -> list[Key]:
-    """What drift reports today: the scenario's findings, less and plus its known gaps."""
-    expected = scenario.expected_keys()
-    if name not in KNOWN_GAPS:
-        return expected
-    gap = KNOWN_GAPS[name]()
-    missing = gap.missing.resolved(scenario.labels)
-    extra = gap.extra.resolved(scenario.labels)
-    assert all(k in expected for k in missing) and not any(k in expected for k in extra)
-    return sorted([k for k in expected if k not in missing] + extra, key=repr)
-
-
 # -- every scenario ------------------------------------------------------------------------
 
 
@@ -90,15 +78,7 @@ def test_findings_equal_the_scenario(
     scenario = built(name)
     data = audited(name)
     assert [e["name"] for e in data["environments"]] == scenario.envs
-    assert keys(data) == with_known_gaps(name, scenario)
-
-
-@pytest.mark.parametrize("name", sorted(KNOWN_GAPS))
-@pytest.mark.xfail(strict=True, reason="a known gap (KNOWN_GAPS): fixed, update the fixture")
-def test_findings_once_the_known_gaps_are_fixed(
-    name: str, built: Callable[[str], Scenario], audited: Callable[[str], dict[str, Any]]
-) -> None:
-    assert keys(audited(name)) == built(name).expected_keys()
+    assert keys(data) == scenario.expected_keys()
 
 
 @pytest.mark.parametrize("name", sorted(ALL))
@@ -350,6 +330,7 @@ def test_a_merge_pick_is_linked_to_what_the_merge_brought_in(
         for f in pairs:
             theirs = patch_id_stable(scenario.path, f["original"])
             assert f["patch_differs"] == (theirs != patch_id_stable(scenario.path, c))
+            assert f"the trailer names merge {m[:12]}" in f["note"]
         change = next(ch for ch in data["changes"] if c in ch["commits"])
         assert set(change["commits"]) == brought | {c}
     assert {f["patch_differs"] for f in picks} == {True, False}

@@ -54,7 +54,13 @@ def cherry_picks(ctx: AuditContext) -> list[Finding]:
                 "patch_differs unknown: the original is a merge or in the common base, "
                 "which drift does not diff"
             )
-        notes = (note_o, note_c, unknown, _similar_note(link))
+        via = None
+        if link.via is not None:
+            via = (
+                f"the trailer names merge {link.via[:12]}; linked to each commit it brought in "
+                f"(git rev-list --no-merges {link.via[:12]}^1..{link.via[:12]})"
+            )
+        notes = (note_o, note_c, unknown, via, _similar_note(link))
         findings.append(Finding("cherry_pick", fields, "; ".join(n for n in notes if n) or None))
     return findings
 

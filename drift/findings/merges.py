@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from drift.findings.context import AuditContext
-from drift.findings.merge_messages import EnvNames, Said, parse
 from drift.findings.model import Finding
 from drift.history import History
+from drift.merge_messages import EnvNames, Said, parse
 from drift.timefmt import iso
 
 
@@ -99,8 +99,15 @@ def _classify(
     history = ctx.history
     info = history.commits[merge_id]
     into = _made_on(lines, said, names)
-    others = info.parents[1:]
+    others = history.other_parents(merge_id, into)
     notes: list[str] = []
+    pulled = history.reversed_merges[into].get(merge_id)
+    if pulled is not None:
+        notes.append(
+            f"read with its parents reversed: its message ({pulled!r}) merged "
+            f"{ctx.names[into]} into another line, pushed to {ctx.names[into]} as a "
+            f"fast-forward, so {ctx.names[into]}'s own history is its second parent"
+        )
     found = next(
         (
             (parent, where)
@@ -119,7 +126,7 @@ def _classify(
                 f"the merged commit is also on the first-parent line of {also}; "
                 "the nearest was used"
             )
-        if said is not None and said_from is not None and said_from != source:
+        if said is not None and said_from is not None and said_from != source and pulled is None:
             notes.append(
                 f"its message names {said.source!r} ({ctx.names[said_from]}); the first-parent "
                 f"structure says {ctx.names[source]}, which was used"
@@ -135,7 +142,7 @@ def _classify(
         )
     else:
         return None
-    if said is not None and said_into is not None and said_into != into:
+    if said is not None and said_into is not None and said_into != into and pulled is None:
         notes.append(
             f"its message says it was made on {ctx.names[said_into]} ('into {said.target}'), "
             f"but it is on {ctx.names[into]}'s first-parent line: {ctx.names[into]} was "

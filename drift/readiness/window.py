@@ -158,7 +158,8 @@ def _introductions(
     for via in line:
         when = commits[via].commit_time
         intro[via] = Introduction(via, when)
-        stack = list(commits[via].parents[1:])
+        merged = history.other_parents(via, env) if via in history.commits else None
+        stack = list(merged if merged is not None else commits[via].parents[1:])
         while stack:
             commit_id = stack.pop()
             if commit_id in intro or commit_id not in commits:
