@@ -82,6 +82,14 @@ def analyse(
     clock.lap("findings")
     report = _report(repo, chain, settings, generated_at, context, findings)
     report.sections["merge_names"] = context.cache["merge_names"]
+    report.sections["not_analysed"] = [
+        {"commit": commit_id, "reason": why} for commit_id, why in sorted(repo.unreadable.items())
+    ]
+    if repo.unreadable:
+        report.notes.append(
+            f"{len(repo.unreadable)} commits could not be read in full (missing objects) and were "
+            "not analysed for patch ids or conflicts; they are listed in not_analysed"
+        )
     clock.lap("report")
     report.sections["delivery"] = scan_delivery(repo, chain.envs)
     clock.lap("delivery")
@@ -195,6 +203,7 @@ def _repository(repo: GitRepository) -> dict[str, Any]:
         "bare": repo.is_bare,
         "shallow": repo.is_shallow,
         "partial": repo.is_shallow,
+        "partial_clone": repo.is_partial_clone,
     }
 
 

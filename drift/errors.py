@@ -17,3 +17,13 @@ class DriftError(Exception):
     """
 
     exit_code = EXIT_USAGE
+
+
+class UnreadableObjectError(DriftError):
+    """An object a commit needs is missing (a broken mirror, a partial clone). Fatal where
+    nothing else can be done; the audit records the commit as not analysed where it can go on
+    without it (patch ids, re-merges)."""
+
+    def __init__(self, message: str, commit_id: str | None) -> None:
+        super().__init__(message)
+        self.commit_id = commit_id

@@ -88,6 +88,7 @@ class Report:
             "stats": self.stats,
             **self.sections,
         }
+        data["summary"]["not_analysed"] = len(self.sections.get("not_analysed", []))
         data["summary"]["readiness"] = readiness(data)
         data["plan"] = migration_plan(data)
         return data

@@ -128,19 +128,28 @@ def test_markup_in_commit_subjects_is_printed_literally(
     assert "[bold red]boom[/] </script><img src=x onerror=alert(1)>" in capsys.readouterr().out
 
 
-def test_partial_clone_missing_blobs_is_a_clear_error(
+def test_partial_clone_is_audited_with_its_unreadable_commits_listed(
     demo: Scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A blobless clone: history, trailers and merges are read; every commit whose patch needs
+    a blob is listed as not analysed (the partial clone named), and nothing is fatal."""
     git(demo.path, "config", "uploadpack.allowFilter", "true")
     clone = tmp_path / "blobless"
     subprocess.run(
         ["git", "clone", "-q", "--bare", "--filter=blob:none", f"file://{demo.path}", str(clone)],
         check=True,
     )
-    code = main(["audit", str(clone)])
+    out = tmp_path / "r.json"
+    code = main(["audit", str(clone), "--json", str(out)])
     err = capsys.readouterr().err
-    assert code == 2
-    assert "partial clone" in err and "Traceback" not in err
+    assert code == 0 and "Traceback" not in err
+    data = json.loads(out.read_text())
+    assert data["repository"]["partial_clone"] is True
+    listed = data["not_analysed"]
+    assert listed and data["summary"]["not_analysed"] == len(listed)
+    assert all("partial clone" in entry["reason"] for entry in listed)
+    methods = {f["method"] for f in data["findings"] if f["kind"] == "cherry_pick"}
+    assert "trailer" in methods and "patch-id" not in methods
 
 
 def test_drift_own_repository(tmp_path: Path) -> None:

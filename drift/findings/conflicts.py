@@ -8,6 +8,7 @@ re-merged in memory (libgit2: recursive merge bases, rename detection) and compa
 
 from __future__ import annotations
 
+from drift.errors import DriftError
 from drift.findings.context import AuditContext
 from drift.findings.model import Finding
 from drift.timefmt import iso
@@ -48,7 +49,12 @@ def conflict_merges(ctx: AuditContext) -> tuple[list[Finding], list[str]]:
                     f"({len(info.parents)} parents) was not checked for conflicts"
                 )
                 continue
-            result = checker.remerge(info.parents[0], info.parents[1], info.tree)
+            try:
+                result = checker.remerge(info.parents[0], info.parents[1], info.tree)
+            except DriftError as exc:  # a missing object: the rest of the audit goes on
+                hint = " (this is a partial clone)" if history.repo.is_partial_clone else ""
+                history.repo.unreadable[merge_id] = f"not checked for conflicts: {exc}{hint}"
+                continue
             if not result.differing:
                 continue
             fields = {

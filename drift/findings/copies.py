@@ -26,7 +26,10 @@ def _patch_differs(ctx: AuditContext, original: str, copy: str) -> bool | None:
     if history.in_common_base(original) or history.repo.commit(original).is_merge:
         return None
     repo = history.repo
-    return repo.patch_id(original) != repo.patch_id(copy)
+    ours, theirs = repo.patch_id(original), repo.patch_id(copy)
+    if original in repo.unreadable or copy in repo.unreadable:
+        return None  # a missing object: not analysed
+    return ours != theirs
 
 
 def cherry_picks(ctx: AuditContext) -> list[Finding]:
@@ -52,7 +55,7 @@ def cherry_picks(ctx: AuditContext) -> list[Finding]:
         if differs is None:
             unknown = (
                 "patch_differs unknown: the original is a merge or in the common base, "
-                "which drift does not diff"
+                "which drift does not diff, or an object of the pair is missing"
             )
         via = None
         if link.via is not None:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import pygit2
 
 from drift.commits import CommitInfo, clip_message
-from drift.errors import DriftError
+from drift.errors import DriftError, UnreadableObjectError
 from drift.git.merges import MergeChecker, Remerge
 from drift.git.patchid import MissingObjectError, patch_id
 from drift.git.store import ACTIVE_STORE, CommitStore
@@ -69,6 +69,9 @@ class GitRepository:
         self._commits: dict[str, CommitInfo] = {}
         self._changes: dict[str, list[FileChange]] = {}
         self._patch_ids: dict[str, str | None] = {}
+        self.unreadable: dict[str, str] = {}
+        """Commits whose content could not be read in full, and why: not matched by patch id
+        (their patch id reads as None) and listed as not analysed in the report."""
         self._refs: list[RefInfo] | None = None
         self._ancestry: dict[tuple[str, str], bool] = {}
 
@@ -332,7 +335,12 @@ class GitRepository:
                 self._patch_ids[commit_id] = stored[0]
             else:
                 changes = self.file_changes(commit_id)
-                value = self._guard(commit_id, lambda: patch_id(self._repo, changes))
+                try:
+                    value = self._guard(commit_id, lambda: patch_id(self._repo, changes))
+                except UnreadableObjectError as exc:
+                    self.unreadable[commit_id] = str(exc)
+                    self._patch_ids[commit_id] = None  # never stored: a fetch may mend it
+                    return None
                 self._patch_ids[commit_id] = value
                 if self._store is not None:
                     self._store.put_patch_id(commit_id, value)
@@ -346,7 +354,11 @@ class GitRepository:
         info = self.commit(commit_id)
         parent_tree = self.commit(info.parents[0]).tree if info.parents else None
         changes = self._diff(info.tree, parent_tree, commit_id)
-        value = self._guard(commit_id, lambda: patch_id(self._repo, changes))
+        try:
+            value = self._guard(commit_id, lambda: patch_id(self._repo, changes))
+        except UnreadableObjectError as exc:
+            self.unreadable[commit_id] = str(exc)
+            return None
         if self._store is not None:
             self._store.put_patch_id(commit_id, value, True)
         return value
@@ -406,4 +418,6 @@ class GitRepository:
                 if self.is_partial_clone
                 else ""
             )
-            raise DriftError(f"object {exc} is missing from the repository{where}{hint}") from exc
+            raise UnreadableObjectError(
+                f"object {exc} is missing from the repository{where}{hint}", commit_id
+            ) from exc
