@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from pathlib import Path
 
@@ -69,3 +70,51 @@ def _diff_tree(repo: Path, commit: str) -> bytes:
         capture_output=True,
         check=True,
     ).stdout
+
+
+def reachable(repo: Path, ref: str) -> set[str]:
+    """`git rev-list ref`: every commit the ref's tip reaches."""
+    return set(git(repo, "rev-list", ref).split())
+
+
+def first_parent_line(repo: Path, ref: str) -> list[str]:
+    """`git rev-list --first-parent ref`: the ref's first-parent line, tip first."""
+    return git(repo, "rev-list", "--first-parent", ref).split()
+
+
+def commit_table(repo: Path, *refs: str) -> dict[str, tuple[int, str, tuple[str, ...]]]:
+    """Every commit the refs reach: id -> (committer time, tree id, parent ids)."""
+    table: dict[str, tuple[int, str, tuple[str, ...]]] = {}
+    for line in git(repo, "log", "--format=%H %ct %T %P", *refs).splitlines():
+        commit, ct, tree, *parents = line.split()
+        table[commit] = (int(ct), tree, tuple(parents))
+    return table
+
+
+def subjects(repo: Path, *refs: str) -> dict[str, str]:
+    """Every commit the refs reach: id -> subject (`%s`)."""
+    pairs = (line.partition(" ") for line in git(repo, "log", "--format=%H %s", *refs).splitlines())
+    return {commit: subject for commit, _, subject in pairs}
+
+
+def introductions(
+    repo: Path, line: list[str], parents: dict[str, tuple[str, ...]]
+) -> dict[str, str]:
+    """Commit -> the commit of `line` (tip first, each commit's next one the parent the line
+    runs through) that introduced it: the oldest one that reaches it, i.e. the one F whose
+    `git rev-list F ^P` lists it, P being the line's next commit."""
+    intro: dict[str, str] = {}
+    for via, older in reversed(list(itertools.zip_longest(line, line[1:]))):
+        if len(parents[via]) < 2:
+            intro[via] = via
+            continue
+        for commit in git(repo, "rev-list", via, *([f"^{older}"] if older else [])).split():
+            intro.setdefault(commit, via)
+    return intro
+
+
+def remerge_paths(repo: Path, merge: str) -> list[str]:
+    """Paths `git show --remerge-diff` (git 2.36+) shows for a two-parent merge: where the
+    recorded tree differs from git's own re-merge of the parents."""
+    out = git(repo, "show", "--remerge-diff", "--format=", "--name-only", merge)
+    return sorted(line for line in out.splitlines() if line)

@@ -181,3 +181,27 @@ def test_report_files_get_ordinary_permissions(tmp_path: Path) -> None:
         os.umask(old)
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_writing_to_a_pipe_or_a_link_keeps_it(tmp_path: Path) -> None:
+    """`--json /dev/null` once replaced the device with a file (the atomic rename): a pipe or
+    device is written into, and a symlink's target is replaced, never the link."""
+    import threading
+
+    from drift.render.output import write_output
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    write_output(str(fifo), '{"a": 1}\n')
+    reader.join(timeout=10)
+    assert received == ['{"a": 1}\n']
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    real = tmp_path / "real.json"
+    real.write_text("old\n")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    write_output(str(link), "new\n")
+    assert link.is_symlink() and real.read_text() == "new\n"

@@ -36,6 +36,13 @@ class TreeIndex:
         self.first: dict[str, Tested] = {}
         for commit_id, intro in history.intro[env].items():
             self._add(history.commits[commit_id].tree, Tested(commit_id, intro.time))
+        # A merge outside the base that brings in a tip from inside it (a back-merge of a
+        # fix every environment has by now): that tip was introduced here at the merge.
+        for via in history.first_parent[env]:
+            when = history.commits[via].commit_time
+            for other in history.other_parents(via, env):
+                if not history.outside_base(other):
+                    self._add(history.repo.tree_of(other), Tested(other, when))
         self._base: Iterator[tuple[str, Tested]] | None = None
         self._base_done = False
 

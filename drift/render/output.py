@@ -23,6 +23,17 @@ def write_output(target: str, text: str) -> None:
         sys.stdout.flush()
         return
     path = Path(target)
+    if path.is_symlink():  # replace what the link points to, never the link itself
+        path = path.resolve()
+    if path.exists() and not path.is_file():
+        # A device or pipe (`--json /dev/null`, a FIFO a CI step reads): renaming a temp file
+        # over it would replace the device with a regular file, so write straight into it.
+        try:
+            with path.open("w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise DriftError(f"cannot write {target}: {exc.strerror}") from exc
+        return
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise DriftError(f"cannot write {target}: folder {folder} does not exist")
