@@ -261,22 +261,30 @@ def release_lines(
         for name, ref in sorted(index.remotes[remote].items()):
             if RELEASE_LINE.fullmatch(name) and name not in taken and name not in found:
                 found[name] = ref
-    merged = sorted(
-        n for n, r in found.items() if any(repo.is_ancestor(r.commit, e.commit) for e in chain)
-    )
+    # Newest tip first, and only until enough live lines are found: a repository with
+    # hundreds of old maintenance branches costs one reachability question per line kept.
+    newest = sorted(found.items(), key=lambda i: repo.commit(i[1].commit).commit_time, reverse=True)
+    merged: list[str] = []
+    live: list[tuple[str, RefInfo]] = []
+    rest: list[str] = []
+    for name, ref in newest:
+        if len(live) == MAX_RELEASE_LINES:
+            rest.append(name)
+        elif any(repo.is_ancestor(ref.commit, e.commit) for e in chain):
+            merged.append(name)
+        else:
+            live.append((name, ref))
     if merged:
+        merged.sort()
         shown = ", ".join(merged[:5]) + (f" and {len(merged) - 5} more" if len(merged) > 5 else "")
         notes.append(f"release lines fully merged into an environment were left out: {shown}")
-    live = [(n, r) for n, r in found.items() if n not in merged]
-    live.sort(key=lambda item: repo.commit(item[1].commit).commit_time, reverse=True)
-    if len(live) > MAX_RELEASE_LINES:
-        rest = sorted(n for n, _ in live[MAX_RELEASE_LINES:])
+    if rest:
+        rest.sort()
         notes.append(
             f"{len(rest)} older release lines were not audited ({', '.join(rest[:5])}"
             f"{' ...' if len(rest) > 5 else ''}); list them with --envs NAME:UPSTREAM "
             "or the environments key to include them"
         )
-        live = live[:MAX_RELEASE_LINES]
     lines = []
     for name, ref in sorted(live, key=lambda item: _version_key(item[0]), reverse=True):
         upstream, when = _fork_point(repo, ref.commit, chain)
