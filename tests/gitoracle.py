@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -118,3 +119,23 @@ def remerge_paths(repo: Path, merge: str) -> list[str]:
     recorded tree differs from git's own re-merge of the parents."""
     out = git(repo, "show", "--remerge-diff", "--format=", "--name-only", merge)
     return sorted(line for line in out.splitlines() if line)
+
+
+def assert_patch_ids_agree_with_cherry(
+    repo: Path,
+    refs: list[str],
+    patch_id: Callable[[str], str | None],
+    is_empty: Callable[[str], bool],
+) -> None:
+    """For every ordered pair of refs, `git cherry` marks a commit '-' exactly when `patch_id`
+    gives it an id some commit on the other side has. The one deliberate difference: an
+    empty commit has no patch id (it carries no change), while git matches two empty ones."""
+    for a, b in itertools.permutations(refs, 2):
+        theirs = git(repo, "rev-list", "--no-merges", f"{b}..{a}").split()
+        their_ids = {patch_id(c) for c in theirs} - {None}
+        for commit, mark in cherry(repo, a, b).items():
+            ours = patch_id(commit)
+            if ours is None:
+                assert is_empty(commit), "only empty commits lack a patch id"
+                continue
+            assert (mark == "-") == (ours in their_ids), (a, b, commit)

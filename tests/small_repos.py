@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import pytest
+
 from drift_fixtures.builder import RepoBuilder
+from drift_fixtures.expect import Scenario
 
 
 def four_envs(root: Path) -> RepoBuilder:
@@ -23,3 +28,38 @@ def four_envs(root: Path) -> RepoBuilder:
     b.merge("prod", label="bm")
     b.checkout("dev")
     return b
+
+
+def edit_shared_line(b: RepoBuilder, subject: str, pick: int) -> None:
+    """Commit on the checked-out branch: one line of shared.txt (the `pick`-th) replaced by
+    the subject, the edit generated histories use to make overlapping changes."""
+    lines = b.read("shared.txt").splitlines()
+    lines[pick % len(lines)] = subject
+    b.commit(subject, {"shared.txt": "\n".join(lines) + "\n"})
+
+
+def remove_blob(b: RepoBuilder, blob: str, scratch: Path) -> None:
+    """Delete one blob from the object store, as a broken mirror loses it: every pack is
+    unpacked into loose objects (moved to `scratch`), then the blob's file is removed."""
+    b.git("repack", "-adq")
+    for pack in (b.path / ".git" / "objects" / "pack").glob("*.pack"):
+        moved = scratch / pack.name
+        pack.rename(moved)
+        pack.with_suffix(".idx").unlink()
+        with moved.open("rb") as stream:
+            subprocess.run(["git", "unpack-objects", "-q"], cwd=b.path, stdin=stream, check=True)
+    (b.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+
+
+def on_demand(
+    builders: Mapping[str, Callable[[Path], Scenario]], factory: pytest.TempPathFactory
+) -> Callable[[str], Scenario]:
+    """Each scenario built once, on first use, in its own temp folder."""
+    cache: dict[str, Scenario] = {}
+
+    def get(name: str) -> Scenario:
+        if name not in cache:
+            cache[name] = builders[name](factory.mktemp(name))
+        return cache[name]
+
+    return get

@@ -12,7 +12,7 @@ import pytest
 from drift import audit
 from drift.cli import main
 from drift_fixtures.builder import RepoBuilder
-from tests.small_repos import four_envs
+from tests.small_repos import four_envs, remove_blob
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -150,16 +150,8 @@ def test_unreadable_object_is_listed_and_the_audit_completes(
     b = four_envs(tmp_path)
     intact = tmp_path / "intact.json"
     assert main(["audit", str(b.path), "--json", str(intact), "--no-cache"]) == 0
-    b.git("repack", "-adq")  # ... then unpack so one loose blob can be removed
     blob = b.git("rev-parse", f"{b.labels['f2']}:two.py")
-    pack_dir = b.path / ".git" / "objects" / "pack"
-    for pack in pack_dir.glob("*.pack"):
-        moved = tmp_path / pack.name
-        pack.rename(moved)
-        pack.with_suffix(".idx").unlink()
-        with moved.open("rb") as stream:
-            subprocess.run(["git", "unpack-objects", "-q"], cwd=b.path, stdin=stream, check=True)
-    (b.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    remove_blob(b, blob, tmp_path)
     broken = tmp_path / "broken.json"
     code, err = run(capsys, "audit", str(b.path), "--json", str(broken), "--no-cache")
     assert code == 0, err
@@ -194,15 +186,7 @@ def test_a_merge_that_cannot_be_re_merged_is_listed_not_fatal(
     b.commit("prod edit", {"app.py": "".join(f"line {i}\n" for i in range(20)) + "end\n"})
     b.checkout("dev")
     merge = b.merge("prod", label="bm")
-    blob = b.git("rev-parse", f"{b.labels['base']}:app.py")
-    b.git("repack", "-adq")
-    for pack in (b.path / ".git" / "objects" / "pack").glob("*.pack"):
-        moved = tmp_path / pack.name
-        pack.rename(moved)
-        pack.with_suffix(".idx").unlink()
-        with moved.open("rb") as stream:
-            subprocess.run(["git", "unpack-objects", "-q"], cwd=b.path, stdin=stream, check=True)
-    (b.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    remove_blob(b, b.git("rev-parse", f"{b.labels['base']}:app.py"), tmp_path)
     out = tmp_path / "r.json"
     code, err = run(capsys, "audit", str(b.path), "--envs", "dev,prod", "--json", str(out))
     assert code == 0, err

@@ -3,7 +3,6 @@ states, and agree with plain git wherever git can answer."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import subprocess
 from collections.abc import Callable
@@ -25,20 +24,21 @@ from drift.report import SCHEMA_VERSION
 from drift_fixtures import scenarios
 from drift_fixtures.expect import Key, Scenario, finding_key
 from drift_fixtures.messy import ALL, roots_and_refs
-from tests.gitoracle import cherry, git, hunks_only, is_ancestor, patch_id_stable, rev_count
+from tests.gitoracle import (
+    assert_patch_ids_agree_with_cherry,
+    git,
+    hunks_only,
+    is_ancestor,
+    patch_id_stable,
+    rev_count,
+)
+from tests.small_repos import on_demand
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Scenario]:
     """Build each scenario once per module, on demand."""
-    cache: dict[str, Scenario] = {}
-
-    def get(name: str) -> Scenario:
-        if name not in cache:
-            cache[name] = ALL[name](tmp_path_factory.mktemp(name))
-        return cache[name]
-
-    return get
+    return on_demand(ALL, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -114,13 +114,7 @@ def test_patch_id_equivalence_agrees_with_git_cherry(
     scenario = built(name)
     repo = GitRepository.open(scenario.path)
     refs = [e["ref"] for e in audited(name)["environments"]]
-    for a, b in itertools.permutations(refs, 2):
-        theirs = git(scenario.path, "rev-list", "--no-merges", f"{b}..{a}").split()
-        their_ids = {repo.patch_id(c) for c in theirs} - {None}
-        for commit, mark in cherry(scenario.path, a, b).items():
-            ours = repo.patch_id(commit)
-            assert ours is not None
-            assert (mark == "-") == (ours in their_ids), (a, b, commit)
+    assert_patch_ids_agree_with_cherry(scenario.path, refs, repo.patch_id, lambda c: False)
 
 
 @pytest.mark.parametrize("name", sorted(ALL))

@@ -42,6 +42,7 @@ from tests.gitoracle import (
     rev_count,
     subjects,
 )
+from tests.small_repos import edit_shared_line
 from tests.test_scenarios import assert_never_upstream
 
 ENVS = ["dev", "test", "prod"]
@@ -114,9 +115,7 @@ def _apply(b: RepoBuilder, n: int, op: str, env: str, pick: int) -> None:
         b.commit(f"{op} {n}", {f"f{n}.txt": f"{n}\n"})
     elif op == "edit":
         b.checkout(env)
-        lines = b.read("shared.txt").splitlines()
-        lines[pick % len(lines)] = f"edit {n}"
-        b.commit(f"edit {n}", {"shared.txt": "\n".join(lines) + "\n"})
+        edit_shared_line(b, f"edit {n}", pick)
     elif op in ("pick", "pick_x"):
         target = env if env != "dev" else "test"
         source = b.git("rev-list", "--no-merges", f"{target}..dev").split()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,8 @@ from drift.config import EnvSpec, Settings
 from drift.git import GitRepository
 from drift_fixtures.expect import Scenario, finding_key
 from drift_fixtures.scenarios import ALL
-from tests.gitoracle import cherry, git, is_ancestor, rev_count
+from tests.gitoracle import assert_patch_ids_agree_with_cherry, git, is_ancestor, rev_count
+from tests.small_repos import on_demand
 
 Builder = Callable[[Path], Scenario]
 
@@ -22,14 +22,7 @@ Builder = Callable[[Path], Scenario]
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Scenario]:
     """Build each scenario once per module, on demand."""
-    cache: dict[str, Scenario] = {}
-
-    def get(name: str) -> Scenario:
-        if name not in cache:
-            cache[name] = ALL[name](tmp_path_factory.mktemp(name))
-        return cache[name]
-
-    return get
+    return on_demand(ALL, tmp_path_factory)
 
 
 def audit(scenario: Scenario) -> dict[str, Any]:
@@ -120,22 +113,13 @@ def test_counts_agree_with_plain_git(name: str, built: Callable[[str], Scenario]
 def test_patch_id_equivalence_agrees_with_git_cherry(
     name: str, built: Callable[[str], Scenario]
 ) -> None:
-    """For every pair of environments, `git cherry` marks a commit '-' exactly when drift
-    finds a commit with its patch id on the other side. The one deliberate difference:
-    an empty commit has no patch id in drift (it carries no change), while git matches
-    two empty commits with each other."""
+    """For every pair of environments, drift's patch ids agree with `git cherry`."""
     scenario = built(name)
     repo = GitRepository.open(scenario.path)
     refs = [e["ref"] for e in audit(scenario)["environments"]]
-    for a, b in itertools.permutations(refs, 2):
-        theirs = git(scenario.path, "rev-list", "--no-merges", f"{b}..{a}").split()
-        their_ids = {repo.patch_id(c) for c in theirs} - {None}
-        for commit, mark in cherry(scenario.path, a, b).items():
-            ours = repo.patch_id(commit)
-            if ours is None:
-                assert not repo.file_changes(commit), "only empty commits lack a patch id"
-                continue
-            assert (mark == "-") == (ours in their_ids), (a, b, commit)
+    assert_patch_ids_agree_with_cherry(
+        scenario.path, refs, repo.patch_id, lambda c: not repo.file_changes(c)
+    )
 
 
 def remerge_paths(repo: Path, merge: str) -> list[str]:

@@ -21,6 +21,7 @@ from drift.audit import run_audit
 from drift.config import Settings, parse_envs
 from drift_fixtures.builder import GitCommandError, RepoBuilder
 from tests.gitoracle import git, is_ancestor, rev_count
+from tests.small_repos import edit_shared_line
 from tests.test_scenarios import assert_never_upstream
 
 LINES = ["main", "release/2.x", "release/1.x"]
@@ -60,9 +61,7 @@ def _apply(b: RepoBuilder, n: int, op: str, line: str, pick: int) -> None:
         b.commit(f"feature {n}", {f"f{n}.txt": f"{n}\n"})
     elif op == "fix":
         b.checkout(line)
-        lines = b.read("shared.txt").splitlines()
-        lines[pick % len(lines)] = f"fix {n}"
-        b.commit(f"fix {n}", {"shared.txt": "\n".join(lines) + "\n"})
+        edit_shared_line(b, f"fix {n}", pick)
     elif op in ("backport", "backport_x") and line != "main":
         source = b.git("rev-list", "--no-merges", f"{line}..main").split()
         if source:
