@@ -45,6 +45,8 @@ class History:
     first_parent: list[list[str]]
     """Per environment, its first-parent chain outside the common base, tip first."""
     intro: list[dict[str, Introduction]]
+    env_names: EnvNames
+    """Branch names (with the configured aliases) -> environment, for merge messages."""
     reversed_merges: list[dict[str, str]] = field(default_factory=list)
     """Per environment: merges on its line read with their parents reversed (a `git pull`
     pushed as a fast-forward), with the message that says so."""
@@ -214,7 +216,9 @@ def read_history(
         _introductions(commits, masks, chain, full, flipped)
         for chain, flipped in zip(first_parent, reversed_merges, strict=True)
     ]
-    return History(repo, envs, bases, commits, order, masks, first_parent, intro, reversed_merges)
+    return History(
+        repo, envs, bases, commits, order, masks, first_parent, intro, names, reversed_merges
+    )
 
 
 def _pulled_onto(names: EnvNames, env: int) -> Callable[[CommitInfo], str | None]:

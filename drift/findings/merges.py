@@ -19,7 +19,7 @@ def merges(ctx: AuditContext) -> list[Finding]:
     """Classify each merge on an environment's first-parent line, once, by where its other
     parent lies; its message is a second witness (merge_messages.py)."""
     history = ctx.history
-    names = EnvNames(history.envs, ctx.settings.aliases)
+    names = history.env_names
     holders: dict[str, list[int]] = {}
     for into, chain in enumerate(history.first_parent):
         for merge_id in chain:
