@@ -148,3 +148,30 @@ def test_drift_own_history_matches_git() -> None:
     assert compared, "drift's own history has commits with textual diffs"
     for commit in compared:
         assert repo.patch_id(commit) == patch_id_stable(here, commit)
+
+
+def test_tree_modes_written_oddly_compare_as_git_compares_them(tmp_path: Path) -> None:
+    """Old tools wrote modes like 100664 or 100775 into trees; git reads them canonically
+    (100644, 100755), so a tree that differs only in such spelling has no change, and an
+    executable bit is a mode change, as `git diff-tree -r` says."""
+    from drift.git.treediff import diff_trees
+
+    b = RepoBuilder.init(tmp_path / "r", branch="dev")
+    b.commit("base", {"f": "hi\n"})
+    blob = git(b.path, "rev-parse", "HEAD:f")
+    plain = git(b.path, "rev-parse", "HEAD^{tree}")
+
+    def raw_tree(mode: bytes) -> str:
+        data = mode + b" f\0" + bytes.fromhex(blob)
+        args = ("hash-object", "-t", "tree", "--literally", "-w", "--stdin")
+        return git(b.path, *args, stdin=data)
+
+    repo = GitRepository.open(b.path)._repo
+    for mode, expected in ((b"100664", ""), (b"100775", ":100644 100755")):
+        odd = raw_tree(mode)
+        theirs = git(b.path, "diff-tree", "-r", plain, odd)
+        assert theirs.startswith(expected) and bool(theirs) == bool(expected)
+        ours = diff_trees(repo, plain, odd)
+        assert [(c.old_mode, c.new_mode) for c in ours] == (
+            [(0o100644, 0o100755)] if expected else []
+        )
