@@ -275,23 +275,32 @@ class GitRepository:
     def walk_window(self, tips: list[str], since: int, slop: int = 86400) -> Iterator[CommitInfo]:
         """Commits reachable from `tips` committed at or after `since`, newest first.
 
-        The walk is by committer time and stops once it reaches commits older than `since`
-        less `slop` (tolerated clock skew), so its cost is bounded by the window, not by
-        the whole history.
+        The walk does not go past a commit older than `since` less `slop` (tolerated clock
+        skew), so its cost is bounded by the window, not by the whole history. It is the set
+        libgit2's time-sorted walk stopped at that age gives, found without libgit2's time
+        sort (which cost 0.6 s for a 22k-commit window of a 100k history, against 0.25 s for
+        walking all 100k unsorted).
         """
-        if not tips:
-            return
+        cutoff = since - slop
+        seen = set(tips)
+        stack = list(tips)
+        found: list[CommitInfo] = []
         try:
-            walker = self._repo.walk(tips[0], pygit2.enums.SortMode.TIME)
-            for tip in tips[1:]:
-                walker.push(tip)
-            for raw in walker:
-                if raw.commit_time < since - slop:
-                    break
+            while stack:
+                raw = self._repo[stack.pop()]
+                if raw.commit_time < cutoff:
+                    continue
                 if raw.commit_time >= since:
-                    yield self._to_info(raw)
-        except pygit2.GitError as exc:
+                    found.append(self._to_info(raw))
+                for parent in raw.parent_ids:
+                    key = str(parent)
+                    if key not in seen:
+                        seen.add(key)
+                        stack.append(key)
+        except (pygit2.GitError, KeyError) as exc:
             raise DriftError(f"history cannot be walked: {exc}") from exc
+        found.sort(key=lambda info: (-info.commit_time, info.id))
+        yield from found
 
     def merge_base(self, a: str, b: str) -> str | None:
         """One best common ancestor of two commits, or None for unrelated histories."""
