@@ -32,6 +32,7 @@ from drift.config import EnvSpec, Settings
 from drift.render.html import render_html
 from drift_fixtures.builder import RepoBuilder
 from drift_fixtures.demo import build_demo
+from drift_fixtures.scenarios import release_lines
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Skipped only off CI: under CI (where .ci/run installs chromium) a missing browser fails.
@@ -369,4 +370,25 @@ def test_print_with_evidence_prints_every_section(
     )
     pdf = base64.b64decode(browser.send("Page.printToPDF", {})["data"])
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) > 2
+    browser.assert_quiet(page)
+
+
+def test_a_tree_of_release_lines_renders_quietly(browser: Browser, tmp_path: Path) -> None:
+    """Release lines (a tree): the page loads without an error or request, shows the tree, and
+    its headline numbers link to as many rows as in a chain report."""
+    scenario = release_lines(tmp_path)
+    data = run_audit(scenario.path, Settings()).to_dict()
+    assert data["settings"]["topology"] == "tree"
+    page = tmp_path / "tree.html"
+    page.write_text(render_html(data), encoding="utf-8")
+    browser.open(page)
+    for link in browser.evaluate(HEADLINES):
+        assert link["claimed"] == link["rows"], link
+    text = browser.evaluate("document.body.innerText")
+    assert "main \u2192 release/2.x, main \u2192 release/1.x" in text
+    assert "Merges between release lines" in text
+    rows = browser.evaluate(
+        "document.querySelectorAll('#kind-cross_merge tbody tr.finding').length"
+    )
+    assert rows == data["summary"]["by_kind"]["cross_merge"] == 1
     browser.assert_quiet(page)
