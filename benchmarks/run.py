@@ -8,7 +8,9 @@ benchmarks/.repos/, never committed), then drift and the git pipeline run altern
 for each adjacent pair and for (first, last), `git rev-list --left-right --count A...B`,
 `git cherry B A` and `git log --cherry-mark --left-right --no-merges A...B`. Printed: medians,
 the ratio drift/git cold (`--no-cache`) and warm (a filled `--cache`), peak memory of the
-largest process, and drift's phase times (--debug).
+largest process, and drift's phase times (--debug). Then, on a bare copy with 1,000 new
+commits on dev (`--new-commits`), git and drift again, drift with a copy of the cache the
+warm runs used: what a weekly job costs after a week's work.
 Targets live here, never in a timed unit test.
 """
 
@@ -88,6 +90,32 @@ def repository(commits: int, seed: int) -> Path:
     return path
 
 
+def with_new_commits(repo: Path, count: int = 1000) -> Path:
+    """A bare copy of `repo` (objects hard-linked) with `count` new commits on dev, each adding
+    a file, made once with `git fast-import`: the state a weekly job meets after a week's work."""
+    plus = repo.with_name(f"{repo.name}-plus{count}.git")
+    if plus.exists():
+        return plus
+    subprocess.run(["git", "clone", "-q", "--bare", "--local", str(repo), str(plus)], check=True)
+    tip = subprocess.run(
+        ["git", "log", "-1", "--format=%H %ct", "dev"], cwd=plus, capture_output=True, text=True
+    ).stdout.split()
+    when = int(tip[1])
+    stream = []
+    for n in range(count):
+        message, content = f"Week's work {n}\n", f"{n}\n"
+        stream.append(
+            f"commit refs/heads/dev\ncommitter Bench <bench@example.com> {when + 60 * (n + 1)} "
+            f"+0000\ndata {len(message)}\n{message}"
+            + (f"from {tip[0]}\n" if n == 0 else "")
+            + f"M 100644 inline week/{n}.txt\ndata {len(content)}\n{content}\n"
+        )
+    subprocess.run(
+        ["git", "fast-import", "--quiet"], cwd=plus, input="".join(stream).encode(), check=True
+    )
+    return plus
+
+
 def divergence(repo: Path) -> int:
     """Commits outside the common base of all environments."""
     base = subprocess.run(
@@ -104,8 +132,15 @@ def main() -> int:
     parser.add_argument("--commits", type=int, nargs="+", default=[10000, 100000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--new-commits",
+        type=int,
+        default=1000,
+        help="also time a re-run after this many new commits on dev (0: skip)",
+    )
     args = parser.parse_args()
     rows = []
+    later: list[tuple[int, list[Sample], list[Sample]]] = []
     for commits in args.commits:
         repo = repository(commits, args.seed)
         out = HERE / ".repos" / f"r{commits}.json"
@@ -118,7 +153,29 @@ def main() -> int:
             colds.append(drift(repo, out, ["--no-cache"]))
             warms.append(drift(repo, out, ["--cache", str(cache)]))
         rows.append((commits, divergence(repo), gits, colds, warms))
+        if args.new_commits:
+            plus = with_new_commits(repo, args.new_commits)
+            later_gits, laters = [], []
+            for _ in range(args.runs):
+                week = cache.with_name(cache.name + "-week")  # last week's cache, unchanged
+                shutil.rmtree(week, ignore_errors=True)
+                shutil.copytree(cache, week)
+                later_gits.append(git_pipeline(plus))
+                laters.append(drift(plus, out, ["--cache", str(week)]))
+            later.append((commits, later_gits, laters))
     print_table(rows)
+    if later:
+        print(
+            f"\nRe-run after {args.new_commits:,} new commits on dev, "
+            "with the cache of the run before:"
+        )
+        print("| commits | git pipeline | drift | drift/git | peak MiB drift |")
+        print("|---|---|---|---|---|")
+        for commits, later_gits, laters in later:
+            g = statistics.median(x.seconds for x in later_gits)
+            d = statistics.median(x.seconds for x in laters)
+            peak = max(x.peak_mib for x in laters)
+            print(f"| {commits:,} | {g:.2f} s | {d:.2f} s | {d / g:.1f} | {peak:.0f} |")
     return 0
 
 
