@@ -29,6 +29,7 @@ from drift.graph_io import (
     node_id,
     upstream_of,
 )
+from drift.topology import Topology
 
 EXPLAIN_VERSION = 1
 """Raised on any breaking change of the explanation's JSON."""
@@ -37,16 +38,6 @@ EXPLAIN_VERSION = 1
 UPSTREAM, DOWNSTREAM = "upstream", "downstream"
 ELSEWHERE = "elsewhere"
 """Missing on a release line that is neither upstream nor downstream of the origin."""
-
-
-def _line_above(upstream: dict[str, str | None], env: str) -> list[str]:
-    """The environments upstream of `env`, nearest first."""
-    out: list[str] = []
-    cursor = upstream.get(env)
-    while cursor is not None:
-        out.append(cursor)
-        cursor = upstream.get(cursor)
-    return out
 
 
 def explain(graph: nx.MultiDiGraph, commit_id: str, query: str) -> dict[str, Any]:
@@ -58,11 +49,12 @@ def explain(graph: nx.MultiDiGraph, commit_id: str, query: str) -> dict[str, Any
     rows = [_env_row(graph, members, env, envs, reverted_by) for env in envs]
     origin = _origin(graph, members, rows)
     lines = upstream_of(graph)
+    tree = Topology.of(envs, [lines[name] for name in envs])
     for row in rows:
         if not row["present"] and origin is not None:
-            if origin in _line_above(lines, row["name"]):
+            if origin in tree.names_above(row["name"]):
                 row["missing"] = DOWNSTREAM
-            elif row["name"] in _line_above(lines, origin):
+            elif row["name"] in tree.names_above(origin):
                 row["missing"] = UPSTREAM
             else:
                 row["missing"] = ELSEWHERE

@@ -15,6 +15,7 @@ from drift import __version__
 from drift.findings.model import KINDS, Finding
 from drift.readiness.plan import migration_plan
 from drift.readiness.score import readiness
+from drift.topology import Topology
 
 # schema_version history:
 #   1 - first release: environments, findings (engine kinds), summary counts, commits, changes;
@@ -63,13 +64,10 @@ class Report:
                     key=lambda item: (position.get(item[0][0], 99), position.get(item[0][1], 99)),
                 )
             ],
-            "verdict": verdict(self.findings, names, self._lines()),
+            "verdict": verdict(
+                self.findings, names, Topology.of_report(self.environments).leaf_names()
+            ),
         }
-
-    def _lines(self) -> list[str]:
-        """The most downstream environments: the last of a chain, every leaf of a tree."""
-        fed = {env.get("upstream") for env in self.environments}
-        return [env["name"] for env in self.environments if env["name"] not in fed]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report; the readiness score and the plan are computed from it."""

@@ -11,7 +11,7 @@ in topological order (an upstream before everything below it), so index order st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -33,6 +33,20 @@ class Topology:
             parent.append(None if up is None else index[up])
             index[name] = i
         return cls(tuple(names), tuple(parent))
+
+    @classmethod
+    def of_report(cls, environments: Sequence[Mapping[str, object]]) -> Topology:
+        """From a JSON report's environments, leniently: a report written before release
+        lines has no `upstream` and is a chain; an upstream that is not an environment listed
+        earlier (a hand-edited report) reads as the previous one, so views can still draw it."""
+        names: list[str] = []
+        upstreams: list[str | None] = []
+        for env in environments:
+            previous = names[-1] if names else None
+            upstream = env.get("upstream", previous)
+            upstreams.append(upstream if upstream is None or upstream in names else previous)
+            names.append(str(env["name"]))
+        return cls.of(names, [None if u is None else str(u) for u in upstreams])
 
     @classmethod
     def chain(cls, names: Sequence[str]) -> Topology:
@@ -92,8 +106,21 @@ class Topology:
             path.append(kids[0])
         return path
 
-    def describe(self) -> str:
+    def upstream_of(self, name: str) -> str | None:
+        """The name of the environment feeding `name` (None for a root)."""
+        parent = self.parent[self.names.index(name)]
+        return None if parent is None else self.names[parent]
+
+    def names_above(self, name: str) -> list[str]:
+        """Names of the environments upstream of `name`, nearest first."""
+        return [self.names[i] for i in self.ancestors(self.names.index(name))]
+
+    def leaf_names(self) -> list[str]:
+        """The most downstream environments: the last of a chain, every release line."""
+        return [self.names[i] for i in self.leaves()]
+
+    def describe(self, arrow: str = "->") -> str:
         """`dev -> test -> prod`, or one `upstream -> downstream` per edge for a tree."""
         if self.is_chain:
-            return " -> ".join(self.names)
-        return ", ".join(f"{self.names[u]} -> {self.names[d]}" for u, d in self.edges)
+            return f" {arrow} ".join(self.names)
+        return ", ".join(f"{self.names[u]} {arrow} {self.names[d]}" for u, d in self.edges)

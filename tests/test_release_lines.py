@@ -184,6 +184,15 @@ def test_topology_questions() -> None:
     assert tree.distance(1, 3) == 3 and tree.distance(3, 0) == 2
     assert tree.main_path() == [0, 1]
     assert Topology.chain(["a", "b", "c"]).is_chain
+    assert tree.names_above("r1-hot") == ["r1", "main"] and tree.leaf_names() == ["r2", "r1-hot"]
+    # a report written before release lines (no upstream) is a chain; an upstream that is no
+    # earlier environment (a hand-edited report) reads as the previous one
+    old = Topology.of_report([{"name": "dev"}, {"name": "test"}, {"name": "prod"}])
+    assert old.is_chain and old.describe() == "dev -> test -> prod"
+    odd = Topology.of_report(
+        [{"name": "a", "upstream": None}, {"name": "b", "upstream": "zz"}, {"name": "c"}]
+    )
+    assert [odd.upstream_of(n) for n in odd.names] == [None, "a", "b"]
 
 
 def test_html_and_markdown_show_the_tree(report: dict[str, Any]) -> None:

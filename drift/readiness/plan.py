@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from drift.topology import Topology
+
 Data = dict[str, Any]
 Step = dict[str, Any]
 LIST_LIMIT = 8
@@ -54,8 +56,7 @@ def release_identity(data: Data) -> Step:
     """Know which commit and tree runs in each environment, and that it was tested."""
     untested = _of(data, "untested_release")
     conflicts = _of(data, "conflict_merge")
-    fed = {env.get("upstream") for env in data["environments"]}
-    leaves = [env["name"] for env in data["environments"] if env["name"] not in fed]
+    leaves = Topology.of_report(data["environments"]).leaf_names()
     last = leaves[0] if len(leaves) == 1 else ", ".join(leaves)
     lines = f"{last}'s line" if len(leaves) == 1 else f"the release lines ({last})"
     evidence = [

@@ -12,7 +12,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from drift.render.lines import lead_rows, upstreams
+from drift.render.lines import lead_rows, topology
+from drift.topology import Topology
 
 # Greyscale-safe palette (blue / orange / grey, no red-green pair); patterns carry meaning too.
 MERGE, PICK, DIRECT, BACK = "#1f5fa8", "#b35900", "#5c5c5c", "#6a3d9a"
@@ -31,9 +32,11 @@ def flow_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Per environment with an upstream: how its changes arrived (the flow chart's table)."""
     rows = []
     arrival = data.get("metrics", {}).get("arrival", [])
-    lines = upstreams(data)
+    tree = topology(data)
     for entry in arrival:
-        upstream = lines.get(entry["env"])
+        if entry["env"] not in tree.names:
+            continue
+        upstream = tree.upstream_of(entry["env"])
         if upstream is None:
             continue
         picks = sum(m["count"] for m in entry["cherry_pick"].values())
@@ -68,7 +71,7 @@ def _stranded(data: dict[str, Any], env: str) -> int:
 def flow_chart(data: dict[str, Any]) -> Markup:
     """Environments left to right; edge widths by changes per step, split by how they came."""
     rows = {r["to"]: r for r in flow_rows(data)}
-    place = _layout(upstreams(data))
+    place = _layout(topology(data))
     box_w, gap, band = 110, 150, 150
     columns = max(col for col, _ in place.values()) + 1
     height = 210 + band * max(row for _, row in place.values())
@@ -139,12 +142,13 @@ def flow_chart(data: dict[str, Any]) -> Markup:
     )
 
 
-def _layout(lines: dict[str, str | None]) -> dict[str, tuple[int, int]]:
+def _layout(tree: Topology) -> dict[str, tuple[int, int]]:
     """(column, row) per environment: a column per step downstream, and a row per release
     line beside another (a chain is one row, left to right)."""
     place: dict[str, tuple[int, int]] = {}
     used: dict[int, int] = {}
-    for name, up in lines.items():
+    for name in tree.names:
+        up = tree.upstream_of(name)
         col = 0 if up is None else place[up][0] + 1
         row = max(place[up][1] if up is not None else 0, used.get(col, -1) + 1)
         used[col] = row

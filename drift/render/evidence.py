@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drift.topology import Topology
+
 # Worst first; kinds that describe normal flow come last.
 KIND_ORDER = (
     "missing_hotfix",
@@ -138,18 +140,15 @@ def columns_of(kind: str) -> list[tuple[str, str, str]]:
 GLYPH_WORDS = {"\u25cf": "has it", "\u2715": "lacks it", "\u00b7": "not measured"}
 
 
-def presence(finding: dict[str, Any], lines: dict[str, str | None]) -> list[str]:
+def presence(finding: dict[str, Any], tree: Topology) -> list[str]:
     """One glyph per environment: has the change, lacks it, or not measured by this finding.
 
     A missing hotfix is measured on its origin and the environments upstream of it."""
-    names = list(lines)
+    names = tree.names
     if finding["kind"] == "missing_hotfix":
         missing = set(finding["missing_from"])
-        measured = {finding["origin"]}
-        cursor = lines.get(finding["origin"])
-        while cursor is not None:
-            measured.add(cursor)
-            cursor = lines.get(cursor)
+        origin = finding["origin"]
+        measured = {origin, *tree.names_above(origin)} if origin in names else set()
         return [
             "\u2715" if name in missing else "\u25cf" if name in measured else "\u00b7"
             for name in names

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drift.render.lines import leaves
+from drift.render.lines import topology
 
 DIMENSION_WORDS = {
     "integration": "changes waiting between environments",
@@ -33,7 +33,7 @@ def headline_risks(data: dict[str, Any]) -> list[dict[str, Any]]:
     for finding in data["findings"]:
         by_kind.setdefault(finding["kind"], []).append(finding)
     names = [env["name"] for env in data["environments"]]
-    ends = leaves(data)
+    ends = topology(data).leaf_names()
     last = ends[0] if len(ends) == 1 else "a release line"
     first = names[0] if names else "development"
     candidates = []

@@ -24,7 +24,7 @@ from drift.render.evidence import (
     sections,
 )
 from drift.render.headline import headline_risks, points_lost, signed, trend, verdict_sentence
-from drift.render.lines import describe, envs_argument, is_chain, lead_rows, upstreams
+from drift.render.lines import envs_argument, lead_rows, topology
 from drift.render.webhost import commit_url_template
 
 STATUS_SHAPES = {"done": "\u25cf", "todo": "\u25cb", "partial": "\u25d0"}
@@ -72,6 +72,7 @@ def context(data: dict[str, Any], commit_url: str | None = None) -> dict[str, An
     """The values the template derives from the report."""
     readiness = data["summary"]["readiness"]
     names = [env["name"] for env in data["environments"]]
+    tree = topology(data)
     return {
         "repo_name": repo_name(data["repository"]),
         "names": names,
@@ -98,10 +99,10 @@ def context(data: dict[str, Any], commit_url: str | None = None) -> dict[str, An
         "dims_of": dimensions_of(readiness),
         "max_rows": MAX_ROWS,
         "columns_of": columns_of,
-        "matrix": lambda finding: presence(finding, upstreams(data)),
-        "chain_text": describe(data, "\u2192"),
-        "envs_arg": envs_argument(data),
-        "is_chain": is_chain(data),
+        "matrix": lambda finding: presence(finding, tree),
+        "chain_text": tree.describe("\u2192"),
+        "envs_arg": envs_argument(tree),
+        "is_chain": tree.is_chain,
         "glyph_words": GLYPH_WORDS,
         "zip": zip,
     }

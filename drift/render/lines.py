@@ -1,54 +1,22 @@
-"""How a saved report's environments feed each other, for views that only have the JSON.
-
-Reports carry each environment's `upstream`; reports written before release lines existed
-do not, and are chains (each environment fed by the one before it).
-"""
+"""What views need of a saved report's environments and steps, from the JSON alone."""
 
 from __future__ import annotations
 
 from typing import Any
 
-
-def upstreams(data: dict[str, Any]) -> dict[str, str | None]:
-    """Environment -> its upstream (None for the most upstream one), in report order.
-
-    An upstream that is not an environment listed earlier (a hand-edited report) reads as the
-    previous one, as in a chain, so every view can still lay the environments out."""
-    out: dict[str, str | None] = {}
-    previous: str | None = None
-    for env in data["environments"]:
-        upstream = env.get("upstream", previous)
-        out[env["name"]] = upstream if upstream is None or upstream in out else previous
-        previous = env["name"]
-    return out
+from drift.topology import Topology
 
 
-def is_chain(data: dict[str, Any]) -> bool:
-    """Each environment fed by the one listed before it."""
-    names = [env["name"] for env in data["environments"]]
-    return all(up == (names[i - 1] if i else None) for i, up in enumerate(upstreams(data).values()))
+def topology(data: dict[str, Any]) -> Topology:
+    """Which environment feeds which, read leniently from the report (see Topology.of_report)."""
+    return Topology.of_report(data["environments"])
 
 
-def leaves(data: dict[str, Any]) -> list[str]:
-    """The most downstream environments: the last of a chain, every release line of a tree."""
-    lines = upstreams(data)
-    fed = set(lines.values())
-    return [name for name in lines if name not in fed]
-
-
-def describe(data: dict[str, Any], arrow: str = "->") -> str:
-    """`dev -> test -> prod`, or `main -> release/2.x, main -> release/1.x` for a tree."""
-    lines = upstreams(data)
-    if is_chain(data):
-        return f" {arrow} ".join(lines)
-    return ", ".join(f"{up} {arrow} {name}" for name, up in lines.items() if up is not None)
-
-
-def envs_argument(data: dict[str, Any]) -> str:
+def envs_argument(tree: Topology) -> str:
     """The `--envs` value that reproduces these environments and their upstream links."""
-    if is_chain(data):
-        return ",".join(upstreams(data))
-    return ",".join(name + (f":{up}" if up else "") for name, up in upstreams(data).items())
+    if tree.is_chain:
+        return ",".join(tree.names)
+    return ",".join(n + (f":{up}" if (up := tree.upstream_of(n)) else "") for n in tree.names)
 
 
 def lead_rows(data: dict[str, Any]) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from drift.render.lines import describe, is_chain, lead_rows
+from drift.render.lines import lead_rows, topology
 
 URGENT_ROWS = 10
 
@@ -36,8 +36,9 @@ def render_terminal(data: dict[str, Any], console: Console) -> None:
     repo = data["repository"]
     console.print(Text.assemble(("drift ", "bold"), Text(str(repo.get("path", "")))))
     envs = data["environments"]
-    label = "Chain: " if is_chain(data) else "Environments: "
-    console.print(Text(label) + Text(describe(data), style="bold"))
+    tree = topology(data)
+    label = "Chain: " if tree.is_chain else "Environments: "
+    console.print(Text(label) + Text(tree.describe(), style="bold"))
     console.print(_environments(envs))
     for note in data["notes"]:
         console.print(Text("note: ", style="yellow") + Text(note))
@@ -82,7 +83,8 @@ def _environments(envs: list[dict[str, Any]]) -> Table:
 
 
 def _divergence(data: dict[str, Any]) -> Table:
-    title = "Divergence per adjacent pair" if is_chain(data) else "Divergence per upstream link"
+    chain = topology(data).is_chain
+    title = "Divergence per adjacent pair" if chain else "Divergence per upstream link"
     table = Table(title=title, title_justify="left")
     for column in (
         "pair",
