@@ -11,8 +11,9 @@ from drift.changes import Grouping, group_changes
 from drift.config import Settings
 from drift.delivery import scan_delivery
 from drift.environments import Chain, resolve_chain
-from drift.errors import DriftError
-from drift.findings import AuditContext, Finding, compute_findings, tip_identities
+from drift.findings.context import AuditContext
+from drift.findings.engine import compute_findings, tip_identities
+from drift.findings.model import Finding
 from drift.git import GitRepository
 from drift.history import History, read_history
 from drift.progress import NullProgress, ProgressSink
@@ -23,15 +24,7 @@ from drift.timefmt import iso
 
 def open_repository(path: Path, settings: Settings) -> GitRepository:
     """Open the repository and refuse states no audit can be right about."""
-    repo = GitRepository.open(path)
-    if repo.is_empty:
-        raise DriftError(f"{path}: the repository is empty (no branches with commits)")
-    if repo.is_shallow and not settings.allow_shallow:
-        raise DriftError(
-            f"{path}: shallow clone; its history is cut, so drift would under-count. "
-            "Run `git fetch --unshallow`, or pass --allow-shallow to get a report marked partial"
-        )
-    return repo
+    return GitRepository.open_for_audit(path, allow_shallow=settings.allow_shallow)
 
 
 @dataclass(frozen=True)

@@ -10,18 +10,20 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.text import Text
 
 from drift import __version__
-from drift.audit import Analysis, analyse
+from drift.ci.accept import trailer_reasons
 from drift.ci.commands import add_ci_arguments, add_ci_subcommands, run_baseline, run_diff
+from drift.ci.report_cache import report_key
 from drift.ci.run import CiRun
 from drift.config import (
     Settings,
@@ -32,11 +34,16 @@ from drift.config import (
     parse_time,
 )
 from drift.errors import EXIT_CRASH, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, DriftError
+from drift.git.repository import GitRepository
 from drift.progress import NullProgress, ProgressSink, RichProgress
 from drift.render.json_report import render_json
 from drift.render.load import load_report
 from drift.render.output import write_output
 from drift.render.terminal import render_terminal
+from drift.timefmt import iso
+
+if TYPE_CHECKING:
+    from drift.audit import Analysis
 
 EPILOG = """exit codes: 0 done, 1 a gate tripped or could not be evaluated, 2 usage or input
 error, 3 unexpected error, 130 interrupted (Ctrl-C)"""
@@ -199,9 +206,13 @@ def _console(color: str) -> Console:
     return Console(force_terminal=True if color == "always" else None, highlight=False, width=width)
 
 
-def _analyse(args: argparse.Namespace, path: Path, quiet: bool) -> Analysis:
+def _analyse(
+    args: argparse.Namespace, path: Path, quiet: bool, settings: Settings | None = None
+) -> Analysis:
     """The one analysis of a command, with a progress bar on a terminal unless `quiet`."""
-    settings = _settings(args)
+    from drift.audit import analyse  # the engine: only when no cached report answers
+
+    settings = settings or _settings(args)
     timings: dict[str, float] = {}
     with ExitStack() as stack:
         progress: ProgressSink = NullProgress()
@@ -214,6 +225,34 @@ def _analyse(args: argparse.Namespace, path: Path, quiet: bool) -> Analysis:
     return analysis
 
 
+def _audited(
+    args: argparse.Namespace, path: Path, ci: CiRun, quiet: bool
+) -> tuple[dict[str, Any], dict[str, str], Analysis | None]:
+    """The audit's report and its commits' Drift-Ignore reasons (from the report cache when
+    nothing the audit reads has changed), and the analysis when one ran (the change graph
+    needs it)."""
+    settings = _settings(args)
+    key = None
+    if ci.reports is not None and not args.graph:
+        start = time.perf_counter()
+        repo = GitRepository.open_for_audit(path, allow_shallow=settings.allow_shallow)
+        key = report_key(repo, settings)
+        cached = ci.reports.load(key) if key is not None else None
+        if cached is not None:
+            data, trailers = cached
+            data["generated_at"] = iso(int(time.time()))
+            if args.debug:
+                seconds = time.perf_counter() - start
+                print(f"drift: cached report: {seconds:.3f} s", file=sys.stderr)
+            return data, trailers, None
+    analysis = _analyse(args, path, quiet, settings)
+    data = analysis.report.to_dict()
+    trailers = trailer_reasons(data, lambda commit: analysis.repo.commit(commit).message)
+    if ci.reports is not None and key is not None and not analysis.repo.unreadable:
+        ci.reports.store(key, data, trailers)
+    return data, trailers, analysis
+
+
 def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
     if args.graph:
         from drift.graph_io import check_graph_target  # networkx: only when asked for
@@ -223,8 +262,8 @@ def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
     ci = CiRun.from_args(args)
     previous = load_report(args.previous) if args.previous else ci.previous
     with ci.cache_scope():
-        analysis = _analyse(args, path, quiet=json_to_stdout)
-    data = ci.apply(analysis.report.to_dict(), analysis.repo)
+        report, trailers, analysis = _audited(args, path, ci, quiet=json_to_stdout)
+    data = ci.apply(report, trailers=trailers)
     if args.debug:
         from drift.render.debug import reasons
 
@@ -232,7 +271,7 @@ def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
             print(line, file=sys.stderr)
     if args.json:
         write_output(args.json, render_json(data))
-    if args.graph:
+    if args.graph and analysis is not None:
         from drift.graph import build_graph
         from drift.graph_io import write_graph
 
@@ -266,10 +305,12 @@ def _write_views(
     """
     if previous is None and getattr(args, "previous", None):
         previous = load_report(args.previous)
+    written: list[str] = []
+    if not (args.html or args.markdown):
+        return written
     from drift.render.html import render_html  # jinja2: only when a view is asked for
     from drift.render.markdown import render_markdown
 
-    written = []
     # The command line wins; else the template the audit recorded (from its config).
     url = args.commit_url or data.get("settings", {}).get("commit_url")
     if args.html:

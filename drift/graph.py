@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import networkx as nx  # type: ignore[import-untyped, unused-ignore]
 
 from drift import __version__
-from drift.findings import Finding
+from drift.findings.model import Finding
 from drift.timefmt import iso
 
 if TYPE_CHECKING:

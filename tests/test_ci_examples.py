@@ -97,7 +97,7 @@ def test_the_example_commands_on_a_fixture_repository(tmp_path: Path) -> None:
     second = run_example(work, repo)
     assert second.returncode == 0, second.stdout + second.stderr
     report = json.loads((work / "drift-out" / "report.json").read_text())
-    assert re.search(r"cache \S+: [1-9]\d* hits, 0 misses", second.stdout)
+    assert re.search(r"cache \S+reports-v1/\w+: report reused", second.stdout)
     assert report["summary"]["accepted"]["total"] == len(report["findings"])
     assert len(list((work / ".drift-history").glob("drift-*.json"))) == 2
     diff = json.loads((work / "drift-out" / "diff.json").read_text())

@@ -16,7 +16,9 @@ from drift.audit import open_repository
 from drift.changes import Grouping, group_changes
 from drift.config import EnvSpec, IgnoreRules, Settings
 from drift.environments import resolve_chain
-from drift.findings import AuditContext, Finding, compute_findings
+from drift.findings.context import AuditContext
+from drift.findings.engine import compute_findings
+from drift.findings.model import Finding
 from drift.git import GitRepository
 from drift.history import History, read_history
 from drift.readiness.metrics import delivery_metrics

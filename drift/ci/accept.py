@@ -8,7 +8,6 @@ accepted; divergence findings sum up a pair and are accepted only by a baseline.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -64,7 +63,13 @@ def accept(
     `trailers` maps commit ids to Drift-Ignore reasons; `baseline` maps finding ids to
     baseline entries (see drift.ci.baseline). A trailer wins over a baseline.
     """
-    out = copy.deepcopy(data)
+    # Only findings gain a field and only the summary gains a key: copying those (not the
+    # whole report, 0.5 s of deepcopy at 100k commits) keeps `data` untouched.
+    out = {
+        **data,
+        "findings": [dict(f) for f in data["findings"]],
+        "summary": dict(data["summary"]),
+    }
     siblings = {c: ch["commits"] for ch in out.get("changes", []) for c in ch["commits"]}
     for finding in out["findings"]:
         mark = _by_trailer(finding, trailers or {}, siblings)

@@ -25,6 +25,7 @@ from drift.ci.baseline import Baseline, compare, load_baseline
 from drift.ci.cache import CommitCache, default_cache_dir
 from drift.ci.gates import GateResult, Gates, evaluate, gates_from_table, gates_from_values
 from drift.ci.history import read_history, trend, write_to_history
+from drift.ci.report_cache import ReportCache
 from drift.ci.views import render_accepted, render_gates
 from drift.config import find_config
 from drift.errors import EXIT_GATE, EXIT_OK
@@ -45,6 +46,7 @@ class CiRun:
     baseline: Baseline | None = None
     history: Path | None = None
     cache: CommitCache | None = None
+    reports: ReportCache | None = None
     verbose: bool = False
     quiet: bool = False
     past: list[dict[str, Any]] = field(default_factory=list)
@@ -73,6 +75,7 @@ class CiRun:
         if not getattr(args, "no_cache", False):
             folder = Path(args.cache) if getattr(args, "cache", None) else default_cache_dir()
             run.cache = CommitCache.open(folder)
+            run.reports = ReportCache(folder)
         return run
 
     @property
@@ -90,14 +93,21 @@ class CiRun:
             if self.cache is not None:
                 self.cache.close()
 
-    def apply(self, data: dict[str, Any], repo: CommitReader | None = None) -> dict[str, Any]:
+    def apply(
+        self,
+        data: dict[str, Any],
+        repo: CommitReader | None = None,
+        trailers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         """The report with accepted findings marked and counted, gates evaluated.
 
         A `ci` section is added only for what was asked (gates, baseline, history), so a
         plain audit's JSON stays as it was; the cache never shows in the JSON (hits differ
-        from run to run, the report must not).
+        from run to run, the report must not). `trailers` are the commits' `Drift-Ignore`
+        reasons when already known (drift.ci.accept.trailer_reasons); else read from `repo`.
         """
-        trailers = trailer_reasons(data, lambda c: repo.commit(c).message) if repo else {}
+        if trailers is None:
+            trailers = trailer_reasons(data, lambda c: repo.commit(c).message) if repo else {}
         entries = self.baseline.entries if self.baseline else None
         source = self.baseline.path if self.baseline else "baseline"
         out = accept(data, trailers=trailers, baseline=entries, baseline_source=source)
@@ -119,7 +129,10 @@ class CiRun:
 
     def finish(self, data: dict[str, Any], console: Console) -> int:
         """Print gate outcomes and what the baseline says; save to history; the exit code."""
-        for note in self.notes + (self.cache.notes if self.cache else []):
+        cache_notes = (self.cache.notes if self.cache else []) + (
+            self.reports.notes if self.reports else []
+        )
+        for note in self.notes + cache_notes:
             console.print(Text("note: ", style="yellow") + Text(note))
         if not self.quiet:
             render_accepted(data, console, None if self.verbose else 10)
@@ -127,6 +140,9 @@ class CiRun:
         if self.verbose and self.cache is not None:
             hits, misses = self.cache.hits, self.cache.misses
             console.print(Text(f"cache {self.cache.path}: {hits} hits, {misses} misses"))
+        if self.verbose and self.reports is not None and self.reports.reused is not None:
+            reused = self.reports.reused
+            console.print(Text(f"cache {reused}: report reused (nothing the audit reads changed)"))
         baseline = data.get("ci", {}).get("baseline")
         if baseline is not None and not self.quiet:
             console.print(

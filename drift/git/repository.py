@@ -100,6 +100,20 @@ class GitRepository:
             opened._store = None
         return opened
 
+    @classmethod
+    def open_for_audit(cls, path: Path, *, allow_shallow: bool = False) -> GitRepository:
+        """Open the repository and refuse states no audit can be right about."""
+        repo = cls.open(path)
+        if repo.is_empty:
+            raise DriftError(f"{path}: the repository is empty (no branches with commits)")
+        if repo.is_shallow and not allow_shallow:
+            raise DriftError(
+                f"{path}: shallow clone; its history is cut, so drift would under-count. "
+                "Run `git fetch --unshallow`, or pass --allow-shallow to get a report marked "
+                "partial"
+            )
+        return repo
+
     # -- repository state ------------------------------------------------------------
     @property
     def is_bare(self) -> bool:
@@ -150,6 +164,20 @@ class GitRepository:
         except (KeyError, pygit2.GitError, ValueError):
             return None
         return str(value)
+
+    def config_entries(self) -> list[tuple[str, str]]:
+        """Every entry of the effective configuration, in git's order (a cache key's input)."""
+        try:
+            return [(str(entry.name), str(entry.value)) for entry in self._repo.config]
+        except (pygit2.GitError, UnicodeDecodeError, ValueError):
+            return []
+
+    def head_state(self) -> str:
+        """What HEAD names: a branch (symbolic), a commit (detached), or nothing yet."""
+        try:
+            return str(self._repo.lookup_reference("HEAD").target)
+        except (KeyError, ValueError, pygit2.GitError):
+            return ""
 
     def remote_url(self, remote: str) -> str | None:
         """The URL of a remote, when configured."""

@@ -1,0 +1,210 @@
+"""The report cache: an unchanged repository is answered without analysis, and any change of
+what the audit reads (refs, repository config, settings, drift's code) is a miss."""
+
+from __future__ import annotations
+
+import json
+import marshal
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drift import audit as audit_module
+from drift import cli
+from drift.ci import report_cache
+from drift.ci.report_cache import FOLDER, KEEP, ReportCache, report_key
+from drift.config import Settings
+from drift.git.repository import GitRepository
+from tests.small_repos import four_envs
+from tests.test_ci_accept import ignored_hotfix
+
+
+def run(
+    argv: list[str], out: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, dict[str, Any], str]:
+    """`drift audit ... --json out --debug`: exit code, the report without its clock, stderr."""
+    code = cli.main([*argv, "--json", str(out), "--debug"])
+    err = capsys.readouterr().err
+    data: dict[str, Any] = json.loads(out.read_text())
+    data.pop("generated_at")
+    return code, data, err
+
+
+def forbid_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
+    def analyse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the engine ran although nothing changed")
+
+    monkeypatch.setattr(audit_module, "analyse", analyse)
+
+
+def test_an_unchanged_repository_is_answered_without_analysis(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    b = four_envs(tmp_path)
+    argv = ["audit", str(b.path), "--cache", str(tmp_path / "cache")]
+    _, cold, err = run(argv, tmp_path / "cold.json", capsys)
+    assert "cached report" not in err and "drift: walk:" in err
+    forbid_analysis(monkeypatch)
+    _, warm, err = run(argv, tmp_path / "warm.json", capsys)
+    assert "drift: cached report:" in err
+    assert warm == cold
+    cold_text = (tmp_path / "cold.json").read_text().splitlines()
+    warm_text = (tmp_path / "warm.json").read_text().splitlines()
+    assert [line for line in warm_text if "generated_at" not in line] == [
+        line for line in cold_text if "generated_at" not in line
+    ]
+
+
+def _new_commit_on_test(b: Any, tmp: Path) -> list[str]:
+    b.checkout("test")
+    b.commit("late fix on test", {"late.py": "1\n"})
+    b.checkout("dev")
+    return []
+
+
+def _new_tag(b: Any, tmp: Path) -> list[str]:
+    b.git("tag", "v9", "dev~1")
+    return []
+
+
+def _remote_url(b: Any, tmp: Path) -> list[str]:
+    b.git("remote", "add", "origin", "https://github.com/acme/shop.git")
+    return []
+
+
+def _other_settings(b: Any, tmp: Path) -> list[str]:
+    return ["--envs", "dev,test,prod"]
+
+
+def _other_code(b: Any, tmp: Path) -> list[str]:
+    real = report_cache._code_digest
+    report_cache._code_digest = lambda: real() + "an edited drift"
+    return []
+
+
+@pytest.mark.parametrize(
+    "change", [_new_commit_on_test, _new_tag, _remote_url, _other_settings, _other_code]
+)
+def test_any_change_of_what_the_audit_reads_is_a_miss(
+    change: Callable[[Any, Path], list[str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(report_cache, "_code_digest", report_cache._code_digest)
+    b = four_envs(tmp_path)
+    cached = ["audit", str(b.path), "--cache", str(tmp_path / "cache")]
+    run(cached, tmp_path / "first.json", capsys)
+    extra = change(b, tmp_path)
+    _, again, err = run([*cached, *extra], tmp_path / "again.json", capsys)
+    assert "cached report" not in err
+    _, fresh, _ = run(["audit", str(b.path), "--no-cache", *extra], tmp_path / "f.json", capsys)
+    assert again == fresh
+    # ... and the new answer is what the next unchanged run reuses.
+    _, third, err = run([*cached, *extra], tmp_path / "third.json", capsys)
+    assert "drift: cached report:" in err and third == fresh
+
+
+def test_a_new_commit_changes_the_answer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not only a miss: the report after the change is the new one, not the cached one."""
+    b = four_envs(tmp_path)
+    cached = ["audit", str(b.path), "--cache", str(tmp_path / "cache")]
+    _, before, _ = run(cached, tmp_path / "a.json", capsys)
+    _new_commit_on_test(b, tmp_path)
+    _, after, _ = run(cached, tmp_path / "b.json", capsys)
+    assert after["environments"][1]["commit"] == b.git("rev-parse", "test")
+    assert after["environments"][1]["commit"] != before["environments"][1]["commit"]
+
+
+def test_ci_work_is_done_on_every_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gates, trailers and baselines are applied after the cache: a hit gates the same."""
+    b = ignored_hotfix(tmp_path)
+    argv = ["audit", str(b.path), "--cache", str(tmp_path / "cache")]
+    argv += ["--fail-on", "missing_hotfix,pending"]
+    code, cold, _ = run(argv, tmp_path / "cold.json", capsys)
+    forbid_analysis(monkeypatch)
+    warm_code, warm, err = run(argv, tmp_path / "warm.json", capsys)
+    assert "drift: cached report:" in err
+    assert code == warm_code == 1
+    assert warm == cold
+    assert warm["summary"]["accepted"]["by_source"]["trailer"] > 0
+    assert [g["status"] for g in warm["ci"]["gates"]] == [g["status"] for g in cold["ci"]["gates"]]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "foreign", "swapped"])
+def test_a_damaged_entry_is_deleted_and_never_trusted(
+    damage: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    b = four_envs(tmp_path)
+    argv = ["audit", str(b.path), "--cache", str(tmp_path / "cache")]
+    _, cold, _ = run(argv, tmp_path / "cold.json", capsys)
+    (entry,) = (tmp_path / "cache" / FOLDER).iterdir()
+    blob = entry.read_bytes()
+    if damage == "truncate":
+        entry.write_bytes(blob[: len(blob) // 2])
+    elif damage == "flip":
+        entry.write_bytes(blob[:-10] + bytes([blob[-10] ^ 0xFF]) + blob[-9:])
+    elif damage == "foreign":
+        entry.write_bytes(b"not a drift cache entry at all")
+    else:  # a well-formed entry of another report behind this one's digest
+        other = {"report": {**cold, "findings": []}, "trailers": {}}
+        header = len(report_cache._MAGIC) + 32  # magic and SHA-256 of the original body
+        entry.write_bytes(blob[:header] + marshal.dumps(other))
+    code = cli.main([*argv, "--json", str(tmp_path / "again.json"), "--debug"])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "cached report" not in captured.err
+    assert "failed its check: deleted" in captured.out
+    again = json.loads((tmp_path / "again.json").read_text())
+    again.pop("generated_at")
+    assert again == cold
+    assert entry.read_bytes() == blob  # rebuilt by the run that found it damaged
+
+
+def test_a_partial_clone_is_never_answered_from_the_cache(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fetching missing objects changes the answer without changing a ref."""
+    b = four_envs(tmp_path)
+    b.git("config", "uploadpack.allowFilter", "true")
+    clone = tmp_path / "blobless"
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", "--filter=blob:none", f"file://{b.path}", str(clone)],
+        check=True,
+    )
+    for branch in ("test", "staging", "prod"):
+        subprocess.run(["git", "-C", str(clone), "fetch", "-q", "origin", branch], check=True)
+    cache = tmp_path / "cache"
+    for name in ("one.json", "two.json"):
+        _, _, err = run(["audit", str(clone), "--cache", str(cache)], tmp_path / name, capsys)
+        assert "cached report" not in err
+    assert not (cache / FOLDER).exists() or not list((cache / FOLDER).iterdir())
+    shallow = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth=1", f"file://{b.path}", str(shallow)], check=True
+    )
+    for path in (clone, shallow):
+        assert report_key(GitRepository.open(path), Settings()) is None
+    assert report_key(GitRepository.open(b.path), Settings()) is not None
+
+
+def test_only_the_newest_entries_are_kept(tmp_path: Path) -> None:
+    cache = ReportCache(tmp_path)
+    report: dict[str, Any] = {"findings": [], "summary": {}}
+    long_ago = time.time() - 1000
+    for n in range(KEEP + 3):
+        cache.store(f"key{n:02d}", report, {})
+        os.utime(tmp_path / FOLDER / f"key{n:02d}", (long_ago + n, long_ago + n))
+    kept = sorted(p.name for p in (tmp_path / FOLDER).iterdir())
+    assert kept == [f"key{n:02d}" for n in range(3, KEEP + 3)]
+    assert cache.load(f"key{KEEP + 2:02d}") == (report, {})
+    assert not cache.notes
