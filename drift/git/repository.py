@@ -25,6 +25,21 @@ __all__ = ["FileChange", "GitRepository", "LineCommit", "MergeChecker", "RefInfo
 T = TypeVar("T")
 _REF_NAMESPACES = ("refs/heads/", "refs/remotes/", "refs/tags/")
 
+# libgit2 keeps up to 256 MiB of parsed objects and maps packs in 1 GiB windows (8 GiB in
+# all) by default; both count in the process's peak memory. Measured on the benchmark
+# repositories, same reports and same time: 16 MiB windows, 64 MiB mapped and a 64 MiB object
+# cache took the peak from 328 to 288 MiB at 100k commits and from 806 to 549 MiB at 300k. A
+# 16 MiB object cache saved 40 MiB more at 100k but cost 8% more time (objects read again).
+OBJECT_CACHE_BYTES = 64 * 2**20
+PACK_WINDOW_BYTES = 16 * 2**20
+PACK_MAPPED_LIMIT_BYTES = 64 * 2**20
+
+
+def _limit_libgit2_memory() -> None:
+    pygit2.settings.cache_max_size(OBJECT_CACHE_BYTES)
+    pygit2.settings.mwindow_size = PACK_WINDOW_BYTES
+    pygit2.settings.mwindow_mapped_limit = PACK_MAPPED_LIMIT_BYTES
+
 
 @dataclass(frozen=True, slots=True)
 class LineCommit:
@@ -90,6 +105,7 @@ class GitRepository:
             raise DriftError(f"{path}: cannot read it as a git repository ({exc})") from exc
         if found is None:
             raise DriftError(f"{path}: not a git repository (or any of its parents)")
+        _limit_libgit2_memory()
         try:
             repo = pygit2.Repository(found, pygit2.enums.RepositoryOpenFlag.NO_SEARCH)
         except pygit2.GitError as exc:
