@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from drift.findings.model import Finding
+from drift.history import Introduction
 from drift.readiness.evidence import FindingIndex
 from drift.readiness.periods import duration_stats
 from drift.readiness.window import METHODS, Arrival, Window, WindowChange
@@ -69,10 +70,11 @@ def arrivals(window: Window, names: list[str], index: FindingIndex) -> list[dict
     for env, name in enumerate(names):
         buckets: dict[str, list[tuple[str, list[str]]]] = {m: [] for m in METHODS}
         buckets.update(merge=[], fast_forward=[], direct=[])
+        upstream = [window.intro[i] for i in window.topology.ancestors(env)]
         for change in window.changes:
             arrival = change.arrivals[env]
             if arrival is not None and window.in_window(arrival.time):
-                how, evidence = _how(window, env, arrival, index)
+                how, evidence = _how(window, env, arrival, index, upstream)
                 buckets.setdefault(how, []).append((change.id, evidence))
         total = sum(len(items) for items in buckets.values())
 
@@ -102,11 +104,17 @@ def _strength(method: str) -> tuple[int, str]:
     return (METHODS.index(method) if method in METHODS else len(METHODS), method)
 
 
-def _how(window: Window, env: int, arrival: Arrival, index: FindingIndex) -> tuple[str, list[str]]:
+def _how(
+    window: Window,
+    env: int,
+    arrival: Arrival,
+    index: FindingIndex,
+    upstream: list[dict[str, Introduction]],
+) -> tuple[str, list[str]]:
     """By cherry-pick when the commit that arrived is a copy made for this environment (its
     first environment); by merge when a merge brought it; by fast-forward when it is a
     first-parent commit of an environment upstream too (this one was created or fast-forwarded
-    there); else direct."""
+    there); else direct. `upstream`: the introductions of the environments above `env`."""
     commit = arrival.commit
     method = window.copies.get(commit)
     if method is not None and window.first_env(commit) == env:
@@ -118,7 +126,6 @@ def _how(window: Window, env: int, arrival: Arrival, index: FindingIndex) -> tup
             for finding in index.of(kind, arrival.via)
         ]
         return "merge", merges
-    upstream = [window.intro[i] for i in window.topology.ancestors(env)]
     if any(commit in intro and intro[commit].via == commit for intro in upstream):
         return "fast_forward", []
     return "direct", []

@@ -3,6 +3,7 @@ release cadence of the most downstream environment, all read from the window."""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 from typing import Any
 
@@ -103,10 +104,8 @@ def drift_over_time(window: Window, tree: Topology) -> list[dict[str, Any]]:
             if (there := change.arrivals[up]) is not None
             for below in [change.arrivals[down]]
         ]
-        monthly = [
-            _pending_at(spans, key, at) for key, at in months(window.series_start, window.end)
-        ]
-        weekly = [_pending_at(spans, key, at) for key, at in weeks(window.series_start, window.end)]
+        monthly = _pending_series(spans, list(months(window.series_start, window.end)))
+        weekly = _pending_series(spans, list(weeks(window.series_start, window.end)))
         out.append(
             {
                 "upstream": names[up],
@@ -119,12 +118,33 @@ def drift_over_time(window: Window, tree: Topology) -> list[dict[str, Any]]:
     return out
 
 
-def _pending_at(spans: list[tuple[int, int | None, str]], period: str, at: int) -> dict[str, Any]:
-    pending = [
-        (there, change)
-        for there, below, change in spans
-        if there <= at and (below is None or below > at)
-    ]
+def _pending_series(
+    spans: list[tuple[int, int | None, str]], periods: list[tuple[str, int]]
+) -> list[dict[str, Any]]:
+    """What is pending at the end of each period, in one sweep over the spans sorted by
+    start (rescanning every span for every period took 0.35 s at 100k commits): a span
+    joins when it starts and leaves when it ends, so each is touched twice."""
+    starts = sorted(range(len(spans)), key=lambda n: spans[n][0])
+    ends: list[tuple[int, int]] = []  # (end, span) of the spans that joined
+    active: set[int] = set()
+    joined = 0
+    out: dict[int, dict[str, Any]] = {}
+    for slot in sorted(range(len(periods)), key=lambda n: periods[n][1]):
+        period, at = periods[slot]
+        while joined < len(starts) and spans[starts[joined]][0] <= at:
+            span = starts[joined]
+            joined += 1
+            active.add(span)
+            below = spans[span][1]
+            if below is not None:
+                heapq.heappush(ends, (below, span))
+        while ends and ends[0][0] <= at:
+            active.discard(heapq.heappop(ends)[1])
+        out[slot] = _pending_row(period, at, [(spans[n][0], spans[n][2]) for n in active])
+    return [out[slot] for slot in range(len(periods))]
+
+
+def _pending_row(period: str, at: int, pending: list[tuple[int, str]]) -> dict[str, Any]:
     oldest = min(pending) if pending else None
     return {
         "period": period,

@@ -189,7 +189,12 @@ def _group(window: Window, history: History, grouping: Grouping, settings: Setti
         parts = {grouping.change_of[m] for m in members if m in grouping.change_of}
         ours = [m for m in members if m in candidates]
         arrivals = tuple(_first_arrival(intro, members, history.repo) for intro in window.intro)
-        change_id = min((p.id for p in parts), key=key) if parts else min(members, key=key)
+        if len(parts) == 1:
+            change_id = next(iter(parts)).id
+        elif not parts and len(members) == 1:
+            change_id = members[0]
+        else:
+            change_id = min((p.id for p in parts), key=key) if parts else min(members, key=key)
         is_revert = all(p.is_revert for p in parts) and all(m in base_reverts for m in ours)
         change = WindowChange(change_id, tuple(sorted(members)), is_revert, not parts, arrivals)
         window.changes.append(change)
@@ -250,10 +255,15 @@ def _strength(method: str) -> int:
 def _first_arrival(
     intro: dict[str, Introduction], members: list[str], repo: GitRepository
 ) -> Arrival | None:
-    found = [(intro[m].time, repo.commit(m).commit_time, m) for m in members if m in intro]
-    if not found:
-        return None
-    commit_id = min(found)[2]
+    if len(members) == 1:  # most changes: one commit, no commit to read for a tie
+        commit_id = members[0]
+        if commit_id not in intro:
+            return None
+    else:
+        found = [(intro[m].time, repo.commit(m).commit_time, m) for m in members if m in intro]
+        if not found:
+            return None
+        commit_id = min(found)[2]
     return Arrival(commit_id, intro[commit_id].via, intro[commit_id].time)
 
 
