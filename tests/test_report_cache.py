@@ -142,7 +142,10 @@ def test_ci_work_is_done_on_every_run(
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "foreign", "swapped"])
 def test_a_damaged_entry_is_deleted_and_never_trusted(
-    damage: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    damage: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     b = four_envs(tmp_path)
     argv = ["audit", str(b.path), "--cache", str(tmp_path / "cache")]
@@ -159,6 +162,7 @@ def test_a_damaged_entry_is_deleted_and_never_trusted(
         other = {"report": {**cold, "findings": []}, "trailers": {}}
         header = len(report_cache._MAGIC) + 32  # magic and SHA-256 of the original body
         entry.write_bytes(blob[:header] + marshal.dumps(other))
+    monkeypatch.setattr(time, "time", lambda: 2_000_000_000.0)  # a later run: the entry has no time
     code = cli.main([*argv, "--json", str(tmp_path / "again.json"), "--debug"])
     captured = capsys.readouterr()
     assert code == 0
@@ -206,5 +210,5 @@ def test_only_the_newest_entries_are_kept(tmp_path: Path) -> None:
         os.utime(tmp_path / FOLDER / f"key{n:02d}", (long_ago + n, long_ago + n))
     kept = sorted(p.name for p in (tmp_path / FOLDER).iterdir())
     assert kept == [f"key{n:02d}" for n in range(3, KEEP + 3)]
-    assert cache.load(f"key{KEEP + 2:02d}") == (report, {})
+    assert cache.load(f"key{KEEP + 2:02d}") == ({**report, "generated_at": ""}, {})
     assert not cache.notes

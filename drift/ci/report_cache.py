@@ -101,7 +101,9 @@ class ReportCache:
     def store(self, key: str, report: dict[str, Any], trailers: dict[str, str]) -> None:
         """Save a report atomically; on any error say so and go on (the cache is optional)."""
         try:
-            body = marshal.dumps({"report": report, "trailers": trailers})
+            # The clock is not an input: the entry holds no time, a hit writes its own.
+            timeless = {**report, "generated_at": ""}
+            body = marshal.dumps({"report": timeless, "trailers": trailers})
         except ValueError as exc:  # a value marshal cannot hold: nothing to reuse
             self.notes.append(f"report not cached ({exc})")
             return
