@@ -175,7 +175,7 @@ def main() -> int:
             g = statistics.median(x.seconds for x in later_gits)
             d = statistics.median(x.seconds for x in laters)
             peak = max(x.peak_mib for x in laters)
-            print(f"| {commits:,} | {g:.2f} s | {d:.2f} s | {d / g:.1f} | {peak:.0f} |")
+            print(f"| {commits:,} | {g:.2f} s | {d:.2f} s | {d / g:.2f} | {peak:.0f} |")
     return 0
 
 
@@ -197,8 +197,8 @@ def print_table(rows: list[tuple[int, int, list[Sample], list[Sample], list[Samp
         )
         peak = max(s.peak_mib for s in colds + warms)
         print(
-            f"| {commits:,} | {outside:,} | {g:.2f} s | {c:.2f} s | {c / g:.1f} | {w:.2f} s "
-            f"| {w / g:.1f} | {max(s.peak_mib for s in gits):.0f} / {peak:.0f} | {phases} |"
+            f"| {commits:,} | {outside:,} | {g:.2f} s | {c:.2f} s | {c / g:.2f} | {w:.2f} s "
+            f"| {w / g:.2f} | {max(s.peak_mib for s in gits):.0f} / {peak:.0f} | {phases} |"
         )
 
 
