@@ -16,14 +16,15 @@ from typing import Any
 
 import jinja2
 import pytest
+from markupsafe import escape
 
 from drift import report as report_module
 from drift.audit import run_audit
 from drift.cli import main
 from drift.config import Settings
-from drift.render import load
+from drift.render import dora_bands, load
 from drift.render.headline import points_lost, verdict_sentence
-from drift.render.html import environment, render_html
+from drift.render.html import environment, render_html, tiles
 from drift.render.webhost import commit_url_template
 from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
@@ -286,7 +287,44 @@ def test_change_fail_tile_and_trunk_measures_render(demo_data: dict[str, Any]) -
     merges = trunk["merge_days"]
     assert f"{merges['days_with_merges']} of {merges['days']} days" in page
     assert f"<strong>{trunk['freeze_windows']['count']}</strong> freeze" in page
-    assert "DORA bands not drawn:" in page
+    assert "DORA bands not drawn" not in page
+
+
+def test_dora_strips_place_each_value_in_the_cited_years_bands(demo_data: dict[str, Any]) -> None:
+    """Three tiles have a DORA counterpart; each strip says where its own value falls."""
+    page = render_html(demo_data)
+    assert f"DORA's published performance bands of {dora_bands.YEAR}" in page
+    assert "Apache DevLake" in page and "Accelerate State of DevOps 2021" in page
+    shown = {t["title"]: t for t in tiles(demo_data)}
+    banded = [t for t in shown.values() if "band" in t]
+    assert len(banded) == 3
+    scales = {
+        "Lead time": dora_bands.LEAD_TIME,
+        "Change-fail proxy": dora_bands.CHANGE_FAILURE,
+        "Releases of": dora_bands.DEPLOY_FREQUENCY,
+    }
+    for title, tile in shown.items():
+        scale = next((s for prefix, s in scales.items() if title.startswith(prefix)), None)
+        if scale is None:
+            assert "band" not in tile
+            continue
+        text = f"DORA 2021, {scale.metric.lower()}: {dora_bands.place(scale, tile['value'])}"
+        assert tile["band"]["text"] == text
+        assert str(escape(text)) in page
+        assert str(escape(dora_bands.place(scale, tile["value"]))) in str(tile["band"]["svg"])
+    lead = demo_data["metrics"]["lead_time"]["end_to_end"]["median_days"]
+    assert 7 < lead < 30  # the demo's lead time falls in the gap between High and Medium
+    assert (
+        "in no published band"
+        in shown[next(t for t in shown if t.startswith("Lead"))]["band"]["text"]
+    )
+
+
+def test_no_strip_without_enough_data(demo_data: dict[str, Any]) -> None:
+    data = copy.deepcopy(demo_data)
+    data["metrics"]["change_fail_proxy"].update(releases=4, followed=1, share=0.25)
+    fail = next(t for t in tiles(data) if t["title"].startswith("Change-fail"))
+    assert fail["value"] is None and "band" not in fail
 
 
 def test_change_fail_tile_says_not_enough_data_below_five(demo_data: dict[str, Any]) -> None:

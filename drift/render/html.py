@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 
-from drift.render import charts
+from drift.render import charts, dora_bands
 from drift.render.evidence import (
     GLYPH_WORDS,
     MAX_ROWS,
@@ -95,6 +95,8 @@ def context(data: dict[str, Any], commit_url: str | None = None) -> dict[str, An
         "runs_chart": charts.runs_chart(data),
         "runs": charts.history_runs(data),
         "tiles": tiles(data),
+        "dora_year": dora_bands.YEAR,
+        "dora_source": dora_bands.SOURCE,
         "trunk": trunk_view(data),
         "dims_of": dimensions_of(readiness),
         "max_rows": MAX_ROWS,
@@ -122,7 +124,8 @@ def _stat(value: Any, n: int, unit: str) -> dict[str, Any]:
 
 
 def tiles(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Delivery tiles reconstructed from history; None where n < 5."""
+    """Delivery tiles reconstructed from history; None where n < 5. Tiles with a DORA
+    counterpart carry `band`: the strip of the cited year's bands and the value's place."""
     metrics = data.get("metrics")
     if not metrics:
         return []
@@ -138,6 +141,7 @@ def tiles(data: dict[str, Any]) -> list[dict[str, Any]]:
                 **_stat(e2e["median_days"], e2e["count"], "days"),
                 "extra": e2e["p90_days"],
                 "window": span,
+                "dora": dora_bands.LEAD_TIME,
             }
         )
     hot = metrics["hotfixes"]
@@ -175,6 +179,7 @@ def tiles(data: dict[str, Any]) -> list[dict[str, Any]]:
                 **_stat(None if share is None else round(100 * share, 1), fail["releases"], "%"),
                 "extra": None,
                 "window": span,
+                "dora": dora_bands.CHANGE_FAILURE,
                 "detail": f"{fail['followed']} of {fail['releases']} releases"
                 + (
                     f" ({len(fail['too_recent'])} more too recent to judge)"
@@ -196,8 +201,17 @@ def tiles(data: dict[str, Any]) -> list[dict[str, Any]]:
                 **_stat(round(releases / len(weeks), 2), releases, "/week"),
                 "extra": None,
                 "window": span,
+                "dora": dora_bands.DEPLOY_FREQUENCY,
             }
         )
+    for n, tile in enumerate(out):
+        scale = tile.pop("dora", None)
+        if scale is not None and tile["value"] is not None:
+            tile["band"] = {
+                "svg": dora_bands.strip(scale, tile["value"], f"dora-{n}"),
+                "text": f"DORA {dora_bands.YEAR}, {scale.metric.lower()}: "
+                + dora_bands.place(scale, tile["value"]),
+            }
     return out
 
 
