@@ -11,6 +11,7 @@ from drift.changes import Grouping, group_changes
 from drift.config import Settings
 from drift.delivery import scan_delivery
 from drift.environments import Chain, resolve_chain
+from drift.findings.base_lines import BaseLines
 from drift.findings.context import AuditContext
 from drift.findings.engine import compute_findings, tip_identities
 from drift.findings.model import Finding
@@ -65,12 +66,31 @@ def analyse(
     sink.phase("Walking history")
     history = read_history(repo, chain.envs, sink.advance, settings.aliases)
     clock.lap("walk")
+    base_lines = BaseLines.start(history)  # release identity's reading, on the second core
+    try:
+        return _judge(repo, chain, settings, history, base_lines, sink, clock, generated_at)
+    finally:
+        base_lines.close()
+
+
+def _judge(
+    repo: GitRepository,
+    chain: Chain,
+    settings: Settings,
+    history: History,
+    base_lines: BaseLines,
+    sink: ProgressSink,
+    clock: _Stopwatch,
+    generated_at: str,
+) -> Analysis:
+    """Everything after the walk: changes, findings, the report, delivery and metrics."""
     outside = sum(1 for c in history.order if history.outside_base(c))
     sink.phase("Grouping changes", outside)
     grouping = group_changes(history, settings, sink.advance)
     clock.lap("changes")
     as_of = settings.as_of or max(repo.commit(env.commit).commit_time for env in chain.envs)
     context = AuditContext(history, grouping, settings, as_of)
+    context.cache["base-lines"] = base_lines
     findings = compute_findings(context)
     clock.lap("findings")
     report = _report(repo, chain, settings, generated_at, context, findings)

@@ -11,9 +11,9 @@ release found no match outside it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
+from drift.findings.base_lines import BaseLines
 from drift.findings.context import AuditContext
 from drift.findings.model import Finding
 from drift.history import History
@@ -31,8 +31,8 @@ class Tested:
 class TreeIndex:
     """Trees of the commits introduced into one environment, with their first arrival."""
 
-    def __init__(self, history: History, env: int) -> None:
-        self.history, self.env = history, env
+    def __init__(self, history: History, env: int, base: BaseLines) -> None:
+        self.history, self.env, self.base = history, env, base
         self.first: dict[str, Tested] = {}
         for commit_id, intro in history.intro[env].items():
             self._add(history.commits[commit_id].tree, Tested(commit_id, intro.time))
@@ -43,8 +43,7 @@ class TreeIndex:
             for other in history.other_parents(via, env):
                 if not history.outside_base(other):
                     self._add(history.repo.tree_of(other), Tested(other, when))
-        self._base: Iterator[tuple[str, Tested]] | None = None
-        self._base_done = False
+        self._base: dict[str, tuple[int, str]] | None = None
 
     def _add(self, tree: str, tested: Tested) -> None:
         known = self.first.get(tree)
@@ -52,21 +51,16 @@ class TreeIndex:
             self.first[tree] = tested
 
     def lookup(self, tree: str, before: int) -> Tested | None:
-        """The earliest commit with this tree introduced at or before `before`."""
+        """The earliest commit with this tree introduced at or before `before`: outside the
+        base, or (only when that finds none in time) on the line inside it."""
         found = self.first.get(tree)
-        if (found is None or found.time > before) and not self._base_done:
-            self._scan_base()
-            found = self.first.get(tree)
+        if found is None or found.time > before:
+            if self._base is None:
+                self._base = self.base.trees(self.env)
+            inside = self._base.get(tree)
+            if inside is not None and (found is None or inside < (found.time, found.commit)):
+                found = Tested(inside[1], inside[0])
         return found if found is not None and found.time <= before else None
-
-    def _scan_base(self) -> None:
-        """The environment's first-parent line inside the common base, and what it merged."""
-        repo = self.history.repo
-        for line in repo.first_parent_walk(self.history.chain_exit(self.env)):
-            self._add(line.tree, Tested(line.id, line.time))
-            for other in line.parents[1:]:
-                self._add(repo.tree_of(other), Tested(other, line.time))
-        self._base_done = True
 
 
 def tree_index(ctx: AuditContext, env: int) -> TreeIndex:
@@ -74,8 +68,16 @@ def tree_index(ctx: AuditContext, env: int) -> TreeIndex:
     key = f"tree-index-{env}"
     index = ctx.cache.get(key)
     if not isinstance(index, TreeIndex):
-        index = ctx.cache[key] = TreeIndex(ctx.history, env)
+        index = ctx.cache[key] = TreeIndex(ctx.history, env, base_lines(ctx))
     return index
+
+
+def base_lines(ctx: AuditContext) -> BaseLines:
+    """The audit's reader of base lines (started after the walk), or one that reads here."""
+    lines = ctx.cache.get("base-lines")
+    if not isinstance(lines, BaseLines):
+        lines = ctx.cache["base-lines"] = BaseLines(ctx.history)
+    return lines
 
 
 def untested_releases(ctx: AuditContext) -> list[Finding]:

@@ -130,6 +130,10 @@ class GitRepository:
             )
         return repo
 
+    def forget_store(self) -> None:
+        """Use no persistent cache from here on (a forked child must not touch the parent's)."""
+        self._store = None
+
     # -- repository state ------------------------------------------------------------
     @property
     def is_bare(self) -> bool:
@@ -310,6 +314,23 @@ class GitRepository:
                 cursor = parents[0] if parents else None
         except (KeyError, ValueError) as exc:
             raise DriftError(f"commit {cursor} cannot be read from the repository") from exc
+
+    def line_trees(self, start: str | None) -> dict[str, tuple[int, str]]:
+        """Tree id -> the earliest (time, commit) carrying it along the first-parent line from
+        `start`: each line commit at its own time, each parent its merges brought in at the
+        merge's time. Release identity asks this of whole lines inside the common base."""
+        found: dict[str, tuple[int, str]] = {}
+
+        def add(tree: str, seen: tuple[int, str]) -> None:
+            known = found.get(tree)
+            if known is None or seen < known:
+                found[tree] = seen
+
+        for line in self.first_parent_walk(start):
+            add(line.tree, (line.time, line.id))
+            for other in line.parents[1:]:
+                add(self.tree_of(other), (line.time, other))
+        return found
 
     def tree_of(self, commit_id: str) -> str:
         """A commit's tree id, without decoding the rest of it."""
