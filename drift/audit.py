@@ -53,11 +53,13 @@ def analyse(
     now: int | None = None,
     progress: ProgressSink | None = None,
     timings: dict[str, float] | None = None,
+    repo: GitRepository | None = None,
 ) -> Analysis:
-    """Walk, group and judge the repository at `path` once; `now` pins generated_at."""
+    """Walk, group and judge the repository at `path` once; `now` pins generated_at. `repo`:
+    the repository already opened for this audit (as the report cache opens it for its key)."""
     sink = progress or NullProgress()
     clock = _Stopwatch(timings)
-    repo = open_repository(path, settings)
+    repo = repo or open_repository(path, settings)
     chain = resolve_chain(repo, settings)
     generated_at = iso(now if now is not None else int(time.time()))
     if len(chain.envs) < 2:

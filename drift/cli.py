@@ -207,7 +207,11 @@ def _console(color: str) -> Console:
 
 
 def _analyse(
-    args: argparse.Namespace, path: Path, quiet: bool, settings: Settings | None = None
+    args: argparse.Namespace,
+    path: Path,
+    quiet: bool,
+    settings: Settings | None = None,
+    repo: GitRepository | None = None,
 ) -> Analysis:
     """The one analysis of a command, with a progress bar on a terminal unless `quiet`."""
     from drift.audit import analyse  # the engine: only when no cached report answers
@@ -218,7 +222,7 @@ def _analyse(
         progress: ProgressSink = NullProgress()
         if sys.stderr.isatty() and not quiet:
             progress = stack.enter_context(RichProgress(sys.stderr))
-        analysis = analyse(path, settings, progress=progress, timings=timings)
+        analysis = analyse(path, settings, progress=progress, timings=timings, repo=repo)
     if args.debug:
         for phase, seconds in timings.items():
             print(f"drift: {phase}: {seconds:.3f} s", file=sys.stderr)
@@ -232,7 +236,7 @@ def _audited(
     nothing the audit reads has changed), and the analysis when one ran (the change graph
     needs it)."""
     settings = _settings(args)
-    key = None
+    key, repo = None, None
     if ci.reports is not None and not args.graph:
         start = time.perf_counter()
         repo = GitRepository.open_for_audit(path, allow_shallow=settings.allow_shallow)
@@ -245,7 +249,7 @@ def _audited(
                 seconds = time.perf_counter() - start
                 print(f"drift: cached report: {seconds:.3f} s", file=sys.stderr)
             return data, trailers, None
-    analysis = _analyse(args, path, quiet, settings)
+    analysis = _analyse(args, path, quiet, settings, repo)
     data = analysis.report.to_dict()
     trailers = trailer_reasons(data, lambda commit: analysis.repo.commit(commit).message)
     if ci.reports is not None and key is not None and not analysis.repo.unreadable:
