@@ -16,6 +16,7 @@ reads the remediation (hotfix, revert) from history, not the deployments or the 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Any
 
 from drift.readiness.window import DAY, Window
@@ -36,11 +37,9 @@ def releases(window: Window, env: int) -> list[tuple[int, str]]:
         arrival = change.arrivals[env]
         if arrival is not None and window.in_window(arrival.time):
             vias[arrival.via] = arrival.time
-    upstream = [window.intro[i] for i in window.topology.ancestors(env)]
+    upstream = [window.introduced_by_itself(i) for i in window.topology.ancestors(env)]
     return sorted(
-        (when, via)
-        for via, when in vias.items()
-        if not any(via in intro and intro[via].via == via for intro in upstream)
+        (when, via) for via, when in vias.items() if not any(via in line for line in upstream)
     )
 
 
@@ -62,6 +61,8 @@ def change_fail_proxy(
             remedies.append((arrival.time, change.id, "revert"))
         elif origin is not None and not tree.is_root(origin[1]):
             remedies.append((arrival.time, change.id, "hotfix"))
+    remedies.sort()  # by time: those following a release are one slice, found by bisection
+    times = [t for t, _, _ in remedies]
     span = follow_days * DAY
     counted: list[str] = []
     recent: list[str] = []
@@ -72,10 +73,10 @@ def change_fail_proxy(
             recent.append(release)
             continue
         counted.append(release)
-        after = [(c, kind) for t, c, kind in remedies if when < t <= when + span]
+        after = remedies[bisect_right(times, when) : bisect_right(times, when + span)]
         if after:
             followed.append(release)
-            by.update(c for c, _ in after)
+            by.update(c for _, c, _ in after)
     kinds = {c: kind for _, c, kind in remedies}
     return {
         "env": names[last],

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from drift.findings.model import Finding
-from drift.history import Introduction
 from drift.readiness.evidence import FindingIndex
 from drift.readiness.periods import duration_stats
 from drift.readiness.window import METHODS, Arrival, Window, WindowChange
@@ -42,9 +41,10 @@ def _lead(window: Window, names: list[str], a: int, b: int) -> dict[str, Any]:
     samples: list[tuple[int, str]] = []
     against: list[str] = []
     shared: list[str] = []
+    start, end = window.start, window.end
     for change in window.changes:
         first, second = change.arrivals[a], change.arrivals[b]
-        if second is None or not window.in_window(second.time):
+        if second is None or not start <= second.time <= end:
             continue
         if first is None or first.time > second.time:
             against.append(change.id)
@@ -67,14 +67,16 @@ def _lead(window: Window, names: list[str], a: int, b: int) -> dict[str, Any]:
 def arrivals(window: Window, names: list[str], index: FindingIndex) -> list[dict[str, Any]]:
     """Per environment: how the changes first introduced there in the window got there."""
     out = []
+    merges: dict[str, list[str]] = {}  # one merge brings many changes: its findings read once
+    start, end = window.start, window.end
     for env, name in enumerate(names):
         buckets: dict[str, list[tuple[str, list[str]]]] = {m: [] for m in METHODS}
         buckets.update(merge=[], fast_forward=[], direct=[])
-        upstream = [window.intro[i] for i in window.topology.ancestors(env)]
+        upstream = [window.introduced_by_itself(i) for i in window.topology.ancestors(env)]
         for change in window.changes:
             arrival = change.arrivals[env]
-            if arrival is not None and window.in_window(arrival.time):
-                how, evidence = _how(window, env, arrival, index, upstream)
+            if arrival is not None and start <= arrival.time <= end:
+                how, evidence = _how(window, env, arrival, index, upstream, merges)
                 buckets.setdefault(how, []).append((change.id, evidence))
         total = sum(len(items) for items in buckets.values())
 
@@ -109,24 +111,28 @@ def _how(
     env: int,
     arrival: Arrival,
     index: FindingIndex,
-    upstream: list[dict[str, Introduction]],
+    upstream: list[frozenset[str]],
+    merges: dict[str, list[str]],
 ) -> tuple[str, list[str]]:
     """By cherry-pick when the commit that arrived is a copy made for this environment (its
     first environment); by merge when a merge brought it; by fast-forward when it is a
     first-parent commit of an environment upstream too (this one was created or fast-forwarded
-    there); else direct. `upstream`: the introductions of the environments above `env`."""
+    there); else direct. `upstream`: the commits the environments above `env` introduced by
+    themselves; `merges`: the merge findings found so far, by merge (shared, read-only)."""
     commit = arrival.commit
     method = window.copies.get(commit)
     if method is not None and window.first_env(commit) == env:
         return method, index.of("cherry_pick", commit)
     if arrival.via != commit:
-        merges = [
-            finding
-            for kind in ("promotion_merge", "back_merge", "cross_merge")
-            for finding in index.of(kind, arrival.via)
-        ]
-        return "merge", merges
-    if any(commit in intro and intro[commit].via == commit for intro in upstream):
+        found = merges.get(arrival.via)
+        if found is None:
+            found = merges[arrival.via] = [
+                finding
+                for kind in ("promotion_merge", "back_merge", "cross_merge")
+                for finding in index.of(kind, arrival.via)
+            ]
+        return "merge", found
+    if any(commit in line for line in upstream):
         return "fast_forward", []
     return "direct", []
 

@@ -10,18 +10,31 @@ from __future__ import annotations
 import math
 import statistics
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 DAY = 86400
 
 
 def month_key(timestamp: int) -> str:
     """`2025-03` for any second of March 2025 (UTC)."""
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m")
+    return _month_of_day(timestamp // DAY)
 
 
 def week_key(timestamp: int) -> str:
     """ISO week `2025-W09` of an epoch second (UTC)."""
-    year, week, _ = datetime.fromtimestamp(timestamp, UTC).isocalendar()
+    return _week_of_day(timestamp // DAY)
+
+
+# Both keys depend on the UTC date only: by day, a window's tens of thousands of timestamps
+# cost a few hundred datetime conversions.
+@lru_cache(maxsize=4096)
+def _month_of_day(day: int) -> str:
+    return datetime.fromtimestamp(day * DAY, UTC).strftime("%Y-%m")
+
+
+@lru_cache(maxsize=4096)
+def _week_of_day(day: int) -> str:
+    year, week, _ = datetime.fromtimestamp(day * DAY, UTC).isocalendar()
     return f"{year}-W{week:02d}"
 
 
