@@ -125,9 +125,11 @@ def group_changes(
     candidates: list[str] = []
     ignored: list[str] = []
     empty: list[str] = []
-    for commit_id in sorted(c for c in history.order if history.outside_base(c)):
-        if history.commits[commit_id].is_merge:
-            continue
+    commits = sorted(
+        c for c in history.order if history.outside_base(c) and not history.commits[c].is_merge
+    )
+    repo.prefetch_changes(commits)
+    for commit_id in commits:
         if tick is not None:
             tick()
         if is_ignored(history, commit_id, settings):

@@ -15,6 +15,7 @@ import pygit2
 
 from drift.commits import CommitInfo, clip_message
 from drift.errors import DriftError, UnreadableObjectError
+from drift.git import gitcli
 from drift.git.merges import MergeChecker, Remerge
 from drift.git.patchid import MissingObjectError, patch_id
 from drift.git.store import ACTIVE_STORE, CommitStore
@@ -24,6 +25,9 @@ __all__ = ["FileChange", "GitRepository", "LineCommit", "MergeChecker", "RefInfo
 
 T = TypeVar("T")
 _REF_NAMESPACES = ("refs/heads/", "refs/remotes/", "refs/tags/")
+
+# Below this many commits to diff, starting git costs more than it saves (about 10 ms).
+GIT_BATCH_MIN = 64
 
 # libgit2 keeps up to 256 MiB of parsed objects and maps packs in 1 GiB windows (8 GiB in
 # all) by default; both count in the process's peak memory. Measured on the benchmark
@@ -385,6 +389,27 @@ class GitRepository:
         return self._ancestry[key]
 
     # -- diffs ---------------------------------------------------------------------------
+    def prefetch_changes(self, commit_ids: list[str]) -> None:
+        """Read the file changes of many non-merge commits at once: stored ones from the
+        cache, the rest from one `git diff-tree --stdin` (drift.git.gitcli) where git may be
+        asked. Whatever is not answered here is diffed on demand by `file_changes`."""
+        missing = []
+        for commit_id in commit_ids:
+            if commit_id in self._changes:
+                continue
+            stored = self._store.changes(commit_id) if self._store is not None else None
+            if stored is not None:
+                self._changes[commit_id] = stored
+            else:
+                missing.append(commit_id)
+        if len(missing) < GIT_BATCH_MIN or self.is_partial_clone or not gitcli.available():
+            return
+        found = gitcli.diff_tree_raw(self.path, missing)
+        for commit_id, changes in (found or {}).items():
+            self._changes[commit_id] = changes
+            if self._store is not None:
+                self._store.put_changes(commit_id, changes)
+
     def file_changes(self, commit_id: str) -> list[FileChange]:
         """Files a non-merge commit changes against its parent (all files for a root)."""
         changes = self._changes.get(commit_id)
@@ -425,9 +450,10 @@ class GitRepository:
         stored = self._store.patch_id(commit_id, True) if self._store is not None else None
         if stored is not None:
             return stored[0]
-        info = self.commit(commit_id)
-        parent_tree = self.commit(info.parents[0]).tree if info.parents else None
-        changes = self._diff(info.tree, parent_tree, commit_id)
+        changes = [
+            FileChange(c.path, c.new_mode, c.new_id, c.old_mode, c.old_id)
+            for c in self.file_changes(commit_id)
+        ]  # the diff from the commit back to its parent: each side swapped, same paths
         try:
             value = self._guard(commit_id, lambda: patch_id(self._repo, changes))
         except UnreadableObjectError as exc:

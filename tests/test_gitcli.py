@@ -1,0 +1,130 @@
+"""`git diff-tree --stdin` and drift's own tree diff give the same file changes for every commit
+of every fixture, the same reports, and drift does without git where it must."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drift.audit import run_audit
+from drift.config import Settings
+from drift.git import gitcli
+from drift.git.repository import GitRepository
+from drift.git.treediff import diff_trees
+from drift_fixtures import messy, scenarios
+from drift_fixtures.demo import build_demo
+from drift_fixtures.expect import Scenario
+
+BUILDERS: dict[str, Callable[[Path], Scenario]] = {
+    **{f"scenario-{name}": build for name, build in scenarios.ALL.items()},
+    **{f"messy-{name}": build for name, build in messy.ALL.items()},
+}
+
+
+def non_merge_commits(path: Path) -> list[str]:
+    out = subprocess.run(
+        ["git", "-C", str(path), "rev-list", "--all", "--no-merges"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.split()
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_git_and_drift_read_the_same_changes(name: str, tmp_path: Path) -> None:
+    path = BUILDERS[name](tmp_path).path
+    repo = GitRepository.open(path)
+    commits = non_merge_commits(path)
+    from_git = gitcli.diff_tree_raw(repo.path, commits)
+    assert from_git is not None
+    raw = repo._repo  # the pygit2 repository drift's own diff reads
+    for commit_id in commits:
+        info = repo.commit(commit_id)
+        parent = repo.commit(info.parents[0]).tree if info.parents else None
+        assert from_git[commit_id] == diff_trees(raw, parent, info.tree), commit_id
+
+
+def audit(path: Path, monkeypatch: pytest.MonkeyPatch, git: str) -> dict[str, Any]:
+    monkeypatch.setenv("DRIFT_GIT", git)
+    data: dict[str, Any] = run_audit(path, Settings(), now=0).to_dict()
+    return data
+
+
+def count_git_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    sizes: list[int] = []
+    real = gitcli.diff_tree_raw
+
+    def diff_tree_raw(git_dir: Path, commits: list[str]) -> Any:
+        sizes.append(len(commits))
+        return real(git_dir, commits)
+
+    monkeypatch.setattr(gitcli, "diff_tree_raw", diff_tree_raw)
+    return sizes
+
+
+@pytest.mark.parametrize("build", [build_demo, messy.huge_diffs, messy.submodules])
+def test_reports_are_the_same_with_and_without_git(
+    build: Callable[[Path], Scenario], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = build(tmp_path).path
+    monkeypatch.setattr("drift.git.repository.GIT_BATCH_MIN", 1)
+    batches = count_git_batches(monkeypatch)
+    without = audit(path, monkeypatch, "0")
+    assert batches == []
+    with_git = audit(path, monkeypatch, "1")
+    assert batches and batches[0] > 0  # git answered this audit's changes
+    assert with_git == without
+
+
+def test_without_git_on_path_drift_reads_the_changes_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = build_demo(tmp_path).path
+    expected = audit(path, monkeypatch, "0")
+    monkeypatch.setattr("drift.git.gitcli.shutil.which", lambda name: None)
+    batches = count_git_batches(monkeypatch)
+    assert audit(path, monkeypatch, "1") == expected
+    assert batches == []
+
+
+def test_a_failing_git_answers_nothing(tmp_path: Path) -> None:
+    path = build_demo(tmp_path).path
+    commits = non_merge_commits(path)[:3]
+    assert gitcli.diff_tree_raw(path / ".git", [*commits, "f" * 40]) is None
+    assert gitcli.diff_tree_raw(tmp_path / "not-a-repository", commits) is None
+
+
+def test_a_partial_clone_never_asks_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """git would fetch the missing objects from the promisor remote: a write and a network
+    request an audit must never make."""
+    origin = build_demo(tmp_path).path
+    subprocess.run(
+        ["git", "-C", str(origin), "config", "uploadpack.allowFilter", "true"], check=True
+    )
+    clone = tmp_path / "blobless"
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", "--filter=blob:none", f"file://{origin}", str(clone)],
+        check=True,
+    )
+    monkeypatch.setattr("drift.git.repository.GIT_BATCH_MIN", 1)
+    batches = count_git_batches(monkeypatch)
+    repo = GitRepository.open(clone)
+    repo.prefetch_changes(non_merge_commits(clone))
+    assert batches == []
+
+
+def test_paths_that_look_like_ids_are_read_as_paths() -> None:
+    commit, path_like_id = "a" * 40, "b" * 40
+    out = (
+        f"{commit}\0:000000 100644 {'0' * 40} {'c' * 40} A\0{path_like_id}\0"
+        f":100644 000000 {'d' * 40} {'0' * 40} D\0dir/x\0"
+    ).encode()
+    parsed = gitcli._parse(out)
+    assert [c.path for c in parsed[commit]] == [path_like_id.encode(), b"dir/x"]
+    assert parsed[commit][0].old_id is None and parsed[commit][0].new_mode == 0o100644
+    assert parsed[commit][1].new_id is None and parsed[commit][1].new_mode == 0
