@@ -6,8 +6,11 @@ import hashlib
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from drift.cli import main
 from tests.small_repos import four_envs
+from tests.test_gitcli import count_git_batches
 
 
 def snapshot(git_dir: Path) -> dict[str, str]:
@@ -20,7 +23,13 @@ def snapshot(git_dir: Path) -> dict[str, str]:
     return out
 
 
-def test_audit_leaves_the_repository_byte_for_byte_unchanged(tmp_path: Path) -> None:
+def test_audit_leaves_the_repository_byte_for_byte_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through every path that reads it: pygit2, the git executable (asked even for these few
+    commits) and the forked reader of base lines."""
+    monkeypatch.setattr("drift.git.repository.GIT_BATCH_MIN", 1)
+    asked = count_git_batches(monkeypatch)
     b = four_envs(tmp_path)
     b.git("gc", "-q")  # packed refs and objects too
     b.commit("loose object after gc", {"late.txt": "x\n"})
@@ -29,6 +38,7 @@ def test_audit_leaves_the_repository_byte_for_byte_unchanged(tmp_path: Path) -> 
     worktree_before = sorted(p.name for p in b.path.iterdir())
     assert main(["audit", str(b.path), "--json", str(tmp_path / "r.json")]) == 0
     assert main(["audit", str(b.path), "--envs", "dev,prod", "--json", "-"]) == 0
+    assert asked  # git was used
     assert snapshot(git_dir) == before
     assert sorted(p.name for p in b.path.iterdir()) == worktree_before
     assert b.git("status", "--porcelain") == ""
