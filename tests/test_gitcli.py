@@ -128,3 +128,18 @@ def test_paths_that_look_like_ids_are_read_as_paths() -> None:
     assert [c.path for c in parsed[commit]] == [path_like_id.encode(), b"dir/x"]
     assert parsed[commit][0].old_id is None and parsed[commit][0].new_mode == 0o100644
     assert parsed[commit][1].new_id is None and parsed[commit][1].new_mode == 0
+
+
+def test_replace_refs_and_hook_variables_do_not_change_gits_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libgit2 applies no refs/replace and opens the repository it was given: so must git."""
+    path = build_demo(tmp_path).path
+    commits = non_merge_commits(path)
+    expected = gitcli.diff_tree_raw(path / ".git", commits)
+    victim, other = commits[0], commits[1]
+    subprocess.run(["git", "-C", str(path), "replace", victim, other], check=True)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.setenv("GIT_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("GIT_OBJECT_DIRECTORY", str(tmp_path / "elsewhere"))
+    assert gitcli.diff_tree_raw(path / ".git", commits) == expected

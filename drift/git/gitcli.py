@@ -19,6 +19,20 @@ from pathlib import Path
 from drift.git.treediff import FileChange
 
 _OID = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_REPOSITORY_VARIABLES = frozenset(
+    (
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_NAMESPACE",
+        "GIT_REPLACE_REF_BASE",
+        "GIT_GRAFT_FILE",
+        "GIT_SHALLOW_FILE",
+    )
+)
 
 
 def available() -> bool:
@@ -32,6 +46,7 @@ def diff_tree_raw(git_dir: Path, commits: list[str]) -> dict[str, list[FileChang
     sorted by path. None when git cannot answer (then nothing of its output is used)."""
     argv = [
         "git",
+        "--no-replace-objects",  # libgit2 does not apply refs/replace either
         "--git-dir",
         str(git_dir),
         "diff-tree",
@@ -45,7 +60,10 @@ def diff_tree_raw(git_dir: Path, commits: list[str]) -> dict[str, list[FileChang
         "--no-abbrev",
         "--ignore-submodules=none",
     ]
-    env = {**os.environ, "GIT_NO_LAZY_FETCH": "1", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    # Variables that would point git at other objects than the repository drift opened (set
+    # when drift runs inside a git hook, for instance) are left out.
+    env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARIABLES}
+    env.update(GIT_NO_LAZY_FETCH="1", GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
     try:
         done = subprocess.run(
             argv,
