@@ -107,7 +107,7 @@ def test_an_unneeded_child_is_reaped(tmp_path: Path, monkeypatch: pytest.MonkeyP
     chain = resolve_chain(repo, Settings())
     lines = BaseLines.start(read_history(repo, chain.envs))
     assert lines.forked and lines._child is not None
-    pid = lines._child[0]
+    pid = lines._child
     lines.close()
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left

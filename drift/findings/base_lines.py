@@ -17,7 +17,10 @@ import os
 import pickle
 import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from drift.git.repository import GitRepository
 from drift.history import History
@@ -38,77 +41,99 @@ class BaseLines:
     def __init__(self, history: History) -> None:
         self.history = history
         self._done: dict[int, LineTrees] = {}
-        self._child: tuple[int, int] | None = None  # (pid, read end of the pipe)
+        self._arrived = threading.Condition()
+        self._child: int | None = None  # its pid, until it is reaped
+        self._receiver: threading.Thread | None = None
+        self._source: BinaryIO | None = None
+        self._receiving = False
         self.forked = False
         """Whether a child process read the lines (for tests and --debug)."""
 
     @classmethod
     def start(cls, history: History) -> BaseLines:
         """Begin reading every line release identity may ask for (the upstream of each
-        environment), in a child process when that is allowed."""
+        environment), in a child process when that is allowed: first the lines the findings
+        ask for (above each most downstream environment), then those only the tips' identity
+        needs, each sent as soon as it is read."""
         lines = cls(history)
-        ups = sorted({up for up in history.topology.parent if up is not None})
-        if ups and _parallel_allowed():
-            lines._fork({env: history.chain_exit(env) for env in ups})
+        tree = history.topology
+        first = [tree.parent[leaf] for leaf in tree.leaves()]
+        ups = [up for up in tree.parent if up is not None]
+        order = list(dict.fromkeys(up for up in [*first, *sorted(ups)] if up is not None))
+        if order and _parallel_allowed():
+            lines._fork([(env, history.chain_exit(env)) for env in order])
         return lines
 
     def trees(self, env: int) -> LineTrees:
         """The mapping for one environment's line (waiting for the child if it reads it)."""
-        if self._child is not None:
-            self._collect()
-        if env not in self._done:
-            self._done[env] = self.history.repo.line_trees(self.history.chain_exit(env))
-        return self._done[env]
+        with self._arrived:
+            while env not in self._done and self._receiving:
+                self._arrived.wait()
+            found = self._done.get(env)
+        if found is None:
+            found = self.history.repo.line_trees(self.history.chain_exit(env))
+            with self._arrived:
+                self._done[env] = found
+        return found
 
     def close(self) -> None:
-        """Stop and reap a child whose answer was never needed."""
+        """Stop and reap a child whose answers were not all needed."""
         if self._child is not None:
-            pid, fd = self._child
-            self._child = None
-            os.close(fd)
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+                os.kill(self._child, signal.SIGKILL)
+        if self._receiver is not None:
+            self._receiver.join()
+            self._receiver = None
+        if self._child is not None:
+            os.waitpid(self._child, 0)
+            self._child = None
 
-    def _fork(self, starts: dict[int, str | None]) -> None:
+    def _fork(self, order: list[tuple[int, str | None]]) -> None:
         read, write = os.pipe()
         path = self.history.repo.path
         pid = os.fork()
-        if pid == 0:  # the child: read the lines, send them, leave without cleanup
+        if pid == 0:  # the child: read the lines, send each, leave without cleanup
             status = 1
             try:
                 os.close(read)
-                payload = pickle.dumps(_read_lines(path, starts), pickle.HIGHEST_PROTOCOL)
                 with os.fdopen(write, "wb") as out:
-                    out.write(payload)
+                    for answer in _read_lines(path, order):
+                        pickle.dump(answer, out, pickle.HIGHEST_PROTOCOL)
+                        out.flush()
                 status = 0
             finally:
                 os._exit(status)
         os.close(write)
-        self._child = (pid, read)
-        self.forked = True
+        self._child, self._source = pid, os.fdopen(read, "rb")
+        self._receiving = self.forked = True
+        # A thread empties the pipe as lines arrive: a child blocked on a full pipe would
+        # wait for this process to ask, and read the next line only then.
+        self._receiver = threading.Thread(target=self._receive, name="drift-base-lines")
+        self._receiver.daemon = True
+        self._receiver.start()
 
-    def _collect(self) -> None:
-        assert self._child is not None
-        pid, fd = self._child
-        self._child = None
-        chunks = []
-        with os.fdopen(fd, "rb") as source:
-            while chunk := source.read(1 << 20):
-                chunks.append(chunk)
-        _, status = os.waitpid(pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            return  # read here instead, on demand
+    def _receive(self) -> None:
+        """Every line the child sends; at its end (or on anything unreadable) stop, and what
+        it did not send is read by `trees` itself."""
+        assert self._source is not None
         try:
-            result = pickle.loads(b"".join(chunks))
-        except (pickle.UnpicklingError, EOFError, ValueError):
-            return
-        if isinstance(result, dict):
-            self._done.update(result)
+            while True:
+                env, trees = pickle.load(self._source)
+                with self._arrived:
+                    self._done[env] = trees
+                    self._arrived.notify_all()
+        except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError):
+            pass
+        finally:
+            self._source.close()
+            with self._arrived:
+                self._receiving = False
+                self._arrived.notify_all()
 
 
-def _read_lines(path: Path, starts: dict[int, str | None]) -> dict[int, LineTrees]:
+def _read_lines(path: Path, order: list[tuple[int, str | None]]) -> Iterator[tuple[int, LineTrees]]:
     """The child's work, on its own handle of the repository (no cache, nothing shared)."""
     repo = GitRepository.open(path)
     repo.forget_store()
-    return {env: repo.line_trees(start) for env, start in starts.items()}
+    for env, start in order:
+        yield env, repo.line_trees(start)
