@@ -4,6 +4,7 @@ reading in process, survives a failing child, and leaves no process behind."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from drift_fixtures.expect import Scenario
 from drift_fixtures.scenarios import release_lines
 
 pytestmark = pytest.mark.skipif(
-    not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="needs fork and two cores"
+    sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2, reason="needs Linux and two cores"
 )
 
 BUILDERS: dict[str, Callable[[Path], Scenario]] = {

@@ -32,7 +32,8 @@ LineTrees = dict[str, tuple[int, str]]
 def _parallel_allowed() -> bool:
     if os.environ.get("DRIFT_JOBS") == "1":
         return False
-    return sys.platform == "linux" and (os.cpu_count() or 1) > 1
+    # The cores this process may run on (a CI container's share), not the machine's.
+    return sys.platform == "linux" and len(os.sched_getaffinity(0)) > 1
 
 
 class BaseLines:
