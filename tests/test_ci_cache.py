@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -10,14 +12,21 @@ from typing import Any
 import pytest
 
 from drift.audit import run_audit
-from drift.ci.cache import FILENAME, CommitCache, default_cache_dir
+from drift.ci.cache import (
+    FILENAME,
+    CommitCache,
+    _decode_line_trees,
+    _encode_line_trees,
+    default_cache_dir,
+)
 from drift.config import Settings
 from drift.git import repository as repository_module
 from drift.git.repository import GitRepository
 from drift.git.store import using_store
 from drift_fixtures.expect import Scenario
-from drift_fixtures.scenarios import revert_reapply
+from drift_fixtures.scenarios import release_lines, revert_reapply
 from tests.ci_harness import main
+from tests.test_base_lines import count_forks
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +104,61 @@ def test_bad_rows_are_misses_not_answers(scenario: Scenario, tmp_path: Path) -> 
     audited(scenario.path, tmp_path)
     _sql(tmp_path / FILENAME, 'UPDATE changes SET data = \'[["7a", 33188, "zz", 0, null]]\'')
     _sql(tmp_path / FILENAME, "UPDATE patch_ids SET value = 'not-an-id'")
+    _sql(tmp_path / FILENAME, "UPDATE line_trees SET data = substr(data, 1, length(data) - 1)")
     data, cache = audited(scenario.path, tmp_path)
     assert data == expected
     assert cache is not None and cache.hits == 0 and cache.misses > 0
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda body: body[:-1],  # truncated: the digest no longer matches
+        lambda body: body[:32] + b"\x00" + body[33:],  # one byte changed
+        lambda body: hashlib.sha256(m := marshal.dumps({"t" * 40: (1, "x")})).digest() + m,
+    ],
+)
+def test_a_damaged_line_is_a_miss(damage: Any) -> None:
+    trees = {"a" * 40: (1700000000, "b" * 40), "c" * 40: (1700000001, "d" * 40)}
+    body = _encode_line_trees(trees)
+    assert _decode_line_trees(body) == trees
+    assert _decode_line_trees(damage(body)) is None
+
+
+def test_a_warm_run_reads_no_line_of_the_base(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Release identity's lines inside the common base are kept too: history below a commit
+    never changes, so a weekly run after new commits upstream reads none of them again."""
+    scenario = release_lines(tmp_path / "lines")
+    monkeypatch.setenv("DRIFT_JOBS", "1")  # read here, where they can be counted
+    plain, _ = audited(scenario.path, None)
+    read: list[str | None] = []  # lines put into the cache (read here or by a child)
+    real = GitRepository.remember_line_trees
+
+    def remember_line_trees(self: GitRepository, start: str | None, trees: Any) -> None:
+        read.append(start)
+        real(self, start, trees)
+
+    monkeypatch.setattr(GitRepository, "remember_line_trees", remember_line_trees)
+    cold, _ = audited(scenario.path, tmp_path / "cache")
+    assert read
+    read.clear()
+    warm, cache = audited(scenario.path, tmp_path / "cache")
+    assert read == [] and plain == cold == warm
+    assert cache is not None and cache.misses == 0
+    monkeypatch.delenv("DRIFT_JOBS")  # with a second core: no child is started for them
+    forks = count_forks(monkeypatch)
+    assert audited(scenario.path, tmp_path / "cache")[0] == plain
+    assert forks == [False] and read == []
+    # Lines a child read are kept as well.
+    forks.clear()
+    assert audited(scenario.path, tmp_path / "other")[0] == plain
+    assert read  # what the child read, kept here
+    read.clear()
+    monkeypatch.setenv("DRIFT_JOBS", "1")
+    assert audited(scenario.path, tmp_path / "other")[0] == plain
+    assert forks == [True, False] and read == []
 
 
 def test_an_unusable_cache_folder_only_costs_speed(scenario: Scenario, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import re
 import sqlite3
@@ -32,7 +33,9 @@ _SCHEMA = (
     "CREATE TABLE changes (id TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID",
     "CREATE TABLE patch_ids (id TEXT NOT NULL, inverse INTEGER NOT NULL, value TEXT, "
     "PRIMARY KEY (id, inverse)) WITHOUT ROWID",
+    "CREATE TABLE line_trees (start TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID",
 )
+_TABLES = {"meta", "changes", "patch_ids", "line_trees"}
 
 
 def code_version() -> str:
@@ -42,7 +45,7 @@ def code_version() -> str:
     edit of the tree diff or the patch-id code invalidate old rows even when nobody
     remembers to raise it.
     """
-    digest = hashlib.sha1()
+    digest = hashlib.sha1("\n".join(_SCHEMA).encode())  # a new table is a new layout
     for module in (treediff, patchid):
         try:
             digest.update(Path(str(module.__file__)).read_bytes())
@@ -68,6 +71,7 @@ class CommitCache:
         self._conn, self.path, self.notes = conn, path, notes
         self._new_changes: dict[str, str] = {}
         self._new_ids: dict[tuple[str, int], str | None] = {}
+        self._new_lines: dict[str, bytes] = {}
         self.hits = self.misses = 0
 
     @classmethod
@@ -115,6 +119,17 @@ class CommitCache:
         """Queue a patch id for saving."""
         self._new_ids[(commit_id, int(inverse))] = value
 
+    def line_trees(self, start: str) -> dict[str, tuple[int, str]] | None:
+        """A first-parent line's trees, checked by digest and shape; None on a miss."""
+        row = self._one("SELECT data FROM line_trees WHERE start = ?", (start,))
+        decoded = _decode_line_trees(row[0]) if row is not None else None
+        self._count(decoded is not None)
+        return decoded
+
+    def put_line_trees(self, start: str, trees: dict[str, tuple[int, str]]) -> None:
+        """Queue a line's trees for saving."""
+        self._new_lines[start] = _encode_line_trees(trees)
+
     # -- lifetime --------------------------------------------------------------------
     def close(self) -> None:
         """Save the rows this run computed (one transaction) and close the file."""
@@ -128,6 +143,9 @@ class CommitCache:
                 self._conn.executemany(
                     "INSERT OR REPLACE INTO patch_ids VALUES (?, ?, ?)",
                     [(cid, inv, value) for (cid, inv), value in self._new_ids.items()],
+                )
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO line_trees VALUES (?, ?)", self._new_lines.items()
                 )
         except sqlite3.Error as exc:
             self.notes.append(f"cache {self.path} could not be saved ({exc})")
@@ -188,9 +206,12 @@ def _check(path: Path) -> str | None:
         try:
             if conn.execute("PRAGMA quick_check").fetchone() != ("ok",):
                 return "is corrupt"
-            if _tables(conn) != {"meta", "changes", "patch_ids"}:
-                return "is not a drift cache"
-            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            tables = _tables(conn)
+            meta = (
+                dict(conn.execute("SELECT key, value FROM meta").fetchall())
+                if "meta" in tables
+                else {}
+            )
         finally:
             conn.close()
     except sqlite3.Error as exc:
@@ -199,6 +220,8 @@ def _check(path: Path) -> str | None:
         return "is not a drift cache"
     if meta.get("version") != code_version():
         return f"was written by cache version {meta.get('version')}"
+    if tables != _TABLES:
+        return "is not a drift cache"
     return None
 
 
@@ -226,3 +249,36 @@ def _decode_changes(text: Any) -> list[FileChange] | None:
             if type(mode) is not int or not (oid is None if mode == 0 else _is_oid(oid)):
                 return None
     return out
+
+
+def _encode_line_trees(trees: dict[str, tuple[int, str]]) -> bytes:
+    body = marshal.dumps(trees)
+    return hashlib.sha256(body).digest() + body
+
+
+def _decode_line_trees(blob: Any) -> dict[str, tuple[int, str]] | None:
+    """marshal data behind its SHA-256, checked before decoding (marshal must never see a
+    damaged row), then its shape: tree id -> (time, commit id)."""
+    if not isinstance(blob, bytes) or len(blob) < 32:
+        return None
+    digest, body = blob[:32], blob[32:]
+    if hashlib.sha256(body).digest() != digest:
+        return None
+    try:
+        trees = marshal.loads(body)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(trees, dict):
+        return None
+    for tree, seen in trees.items():
+        if not (
+            type(tree) is str
+            and len(tree) in (40, 64)
+            and type(seen) is tuple
+            and len(seen) == 2
+            and type(seen[0]) is int
+            and type(seen[1]) is str
+            and len(seen[1]) in (40, 64)
+        ):
+            return None
+    return trees

@@ -47,6 +47,7 @@ class BaseLines:
         self._receiver: threading.Thread | None = None
         self._source: BinaryIO | None = None
         self._receiving = False
+        self._from_child: set[int] = set()
         self.forked = False
         """Whether a child process read the lines (for tests and --debug)."""
 
@@ -61,8 +62,18 @@ class BaseLines:
         first = [tree.parent[leaf] for leaf in tree.leaves()]
         ups = [up for up in tree.parent if up is not None]
         order = list(dict.fromkeys(up for up in [*first, *sorted(ups)] if up is not None))
-        if order and _parallel_allowed():
-            lines._fork([(env, history.chain_exit(env)) for env in order])
+        if not order or not _parallel_allowed():
+            return lines
+        unread = []
+        for env in order:  # lines the persistent cache has are not sent for
+            start = history.chain_exit(env)
+            stored = history.repo.stored_line_trees(start)
+            if stored is not None:
+                lines._done[env] = stored
+            else:
+                unread.append((env, start))
+        if unread:
+            lines._fork(unread)
         return lines
 
     def trees(self, env: int) -> LineTrees:
@@ -71,10 +82,18 @@ class BaseLines:
             while env not in self._done and self._receiving:
                 self._arrived.wait()
             found = self._done.get(env)
+            fresh = env in self._from_child
+            self._from_child.discard(env)
+        repo, start = self.history.repo, self.history.chain_exit(env)
         if found is None:
-            found = self.history.repo.line_trees(self.history.chain_exit(env))
+            found = repo.stored_line_trees(start)
+            if found is None:
+                found = repo.line_trees(start)
+                repo.remember_line_trees(start, found)
             with self._arrived:
                 self._done[env] = found
+        elif fresh:  # read by the child, which has no cache: kept here, in this thread
+            repo.remember_line_trees(start, found)
         return found
 
     def close(self) -> None:
@@ -122,6 +141,7 @@ class BaseLines:
                 env, trees = pickle.load(self._source)
                 with self._arrived:
                     self._done[env] = trees
+                    self._from_child.add(env)
                     self._arrived.notify_all()
         except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError):
             pass

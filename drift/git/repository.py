@@ -336,6 +336,17 @@ class GitRepository:
                 add(self.tree_of(other), (line.time, other))
         return found
 
+    def stored_line_trees(self, start: str | None) -> dict[str, tuple[int, str]] | None:
+        """A line's trees from the persistent cache, if it has them."""
+        if start is None or self._store is None:
+            return None
+        return self._store.line_trees(start)
+
+    def remember_line_trees(self, start: str | None, trees: dict[str, tuple[int, str]]) -> None:
+        """Keep a line's trees (read here or by a child process) in the persistent cache."""
+        if start is not None and self._store is not None:
+            self._store.put_line_trees(start, trees)
+
     def tree_of(self, commit_id: str) -> str:
         """A commit's tree id, without decoding the rest of it."""
         info = self._commits.get(commit_id)

@@ -1,8 +1,9 @@
 """The hook through which a persistent cache of per-commit results reaches the git layer.
 
-A commit id names its content, so a commit's file changes and patch ids never change: a
-store may keep them between runs. The git layer only sees this protocol; the SQLite
-implementation lives in `drift.ci.cache`. Without a store, nothing here is used.
+A commit id names its content, so a commit's file changes and patch ids never change, nor
+does the first-parent line below it: a store may keep them between runs. The git layer only
+sees this protocol; the SQLite implementation lives in `drift.ci.cache`. Without a store,
+nothing here is used.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ class CommitStore(Protocol):
 
     def put_patch_id(self, commit_id: str, value: str | None, inverse: bool = False) -> None:
         """Remember a commit's patch id (or that of its inverse diff)."""
+
+    def line_trees(self, start: str) -> dict[str, tuple[int, str]] | None:
+        """The trees of the first-parent line from `start` (GitRepository.line_trees)."""
+
+    def put_line_trees(self, start: str, trees: dict[str, tuple[int, str]]) -> None:
+        """Remember the trees of a first-parent line: history below a commit never changes."""
 
 
 ACTIVE_STORE: ContextVar[CommitStore | None] = ContextVar("drift_commit_store", default=None)
