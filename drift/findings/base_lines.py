@@ -7,7 +7,9 @@ so right after the walk a forked process reads those lines while this one groups
 release identity collects the result when it first needs it. Where fork is not the way to
 run a second process (not Linux), on a single core, or with `DRIFT_JOBS=1`, the same lines
 are read here, lazily, as before; a child that fails is replaced by the same reading here.
-Both ways give the same mapping, and the same reports (tested).
+Both ways give the same mapping, and the same reports (tested). History below a commit never
+changes, so each line's trees are kept in the persistent cache (drift.ci.cache): a line it has
+is neither read nor sent for again.
 """
 
 from __future__ import annotations
