@@ -31,8 +31,8 @@ class Tested:
 class TreeIndex:
     """Trees of the commits introduced into one environment, with their first arrival."""
 
-    def __init__(self, history: History, env: int, base: BaseLines) -> None:
-        self.history, self.env, self.base = history, env, base
+    def __init__(self, history: History, env: int, lines: BaseLines) -> None:
+        self.history, self.env, self.lines = history, env, lines
         self.first: dict[str, Tested] = {}
         for commit_id, intro in history.intro[env].items():
             self._add(history.commits[commit_id].tree, Tested(commit_id, intro.time))
@@ -43,7 +43,7 @@ class TreeIndex:
             for other in history.other_parents(via, env):
                 if not history.outside_base(other):
                     self._add(history.repo.tree_of(other), Tested(other, when))
-        self._base: dict[str, tuple[int, str]] | None = None
+        self._inside: dict[str, tuple[int, str]] | None = None  # the line in the base
 
     def _add(self, tree: str, tested: Tested) -> None:
         known = self.first.get(tree)
@@ -55,9 +55,9 @@ class TreeIndex:
         base, or (only when that finds none in time) on the line inside it."""
         found = self.first.get(tree)
         if found is None or found.time > before:
-            if self._base is None:
-                self._base = self.base.trees(self.env)
-            inside = self._base.get(tree)
+            if self._inside is None:
+                self._inside = self.lines.trees(self.env)
+            inside = self._inside.get(tree)
             if inside is not None and (found is None or inside < (found.time, found.commit)):
                 found = Tested(inside[1], inside[0])
         return found if found is not None and found.time <= before else None

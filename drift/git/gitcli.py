@@ -58,7 +58,6 @@ def diff_tree_raw(git_dir: Path, commits: list[str]) -> dict[str, list[FileChang
         "--raw",
         "-z",
         "--no-abbrev",
-        "--ignore-submodules=none",
     ]
     # Variables that would point git at other objects than the repository drift opened (set
     # when drift runs inside a git hook, for instance) are left out.

@@ -404,15 +404,7 @@ class GitRepository:
         """Read the file changes of many non-merge commits at once: stored ones from the
         cache, the rest from one `git diff-tree --stdin` (drift.git.gitcli) where git may be
         asked. Whatever is not answered here is diffed on demand by `file_changes`."""
-        missing = []
-        for commit_id in commit_ids:
-            if commit_id in self._changes:
-                continue
-            stored = self._store.changes(commit_id) if self._store is not None else None
-            if stored is not None:
-                self._changes[commit_id] = stored
-            else:
-                missing.append(commit_id)
+        missing = [c for c in commit_ids if self._known_changes(c) is None]
         if len(missing) < GIT_BATCH_MIN or self.is_partial_clone or not gitcli.available():
             return
         found = gitcli.diff_tree_raw(self.path, missing)
@@ -423,11 +415,7 @@ class GitRepository:
 
     def file_changes(self, commit_id: str) -> list[FileChange]:
         """Files a non-merge commit changes against its parent (all files for a root)."""
-        changes = self._changes.get(commit_id)
-        if changes is None and self._store is not None:
-            changes = self._store.changes(commit_id)
-            if changes is not None:
-                self._changes[commit_id] = changes
+        changes = self._known_changes(commit_id)
         if changes is None:
             info = self.commit(commit_id)
             parent_tree = self.commit(info.parents[0]).tree if info.parents else None
@@ -435,6 +423,15 @@ class GitRepository:
             self._changes[commit_id] = changes
             if self._store is not None:
                 self._store.put_changes(commit_id, changes)
+        return changes
+
+    def _known_changes(self, commit_id: str) -> list[FileChange] | None:
+        """A commit's file changes already read this run, or kept in the persistent cache."""
+        changes = self._changes.get(commit_id)
+        if changes is None and self._store is not None:
+            changes = self._store.changes(commit_id)
+            if changes is not None:
+                self._changes[commit_id] = changes
         return changes
 
     def patch_id(self, commit_id: str) -> str | None:
