@@ -14,6 +14,7 @@ import time
 import traceback
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ from rich.text import Text
 from drift import __version__
 from drift.ci.accept import trailer_reasons
 from drift.ci.commands import add_ci_arguments, add_ci_subcommands, run_baseline, run_diff
-from drift.ci.report_cache import report_key
+from drift.ci.report_cache import CachedReport, report_key
 from drift.ci.run import CiRun
 from drift.config import (
     Settings,
@@ -229,12 +230,21 @@ def _analyse(
     return analysis
 
 
-def _audited(
-    args: argparse.Namespace, path: Path, ci: CiRun, quiet: bool
-) -> tuple[dict[str, Any], dict[str, str], Analysis | None]:
-    """The audit's report and its commits' Drift-Ignore reasons (from the report cache when
-    nothing the audit reads has changed), and the analysis when one ran (the change graph
-    needs it)."""
+@dataclass
+class _Audited:
+    """An audit's report, from the report cache or from an analysis that just ran."""
+
+    entry: CachedReport
+    """The report (its clock set), its commits' Drift-Ignore reasons, its JSON sections."""
+    key: str | None = None
+    """The report cache key of its inputs; None when the cache is off or cannot answer."""
+    hit: bool = False
+    analysis: Analysis | None = None
+    """The analysis when one ran (the change graph needs it)."""
+
+
+def _audited(args: argparse.Namespace, path: Path, ci: CiRun, quiet: bool) -> _Audited:
+    """The audit's report: from the report cache when nothing the audit reads has changed."""
     settings = _settings(args)
     key, repo = None, None
     if ci.reports is not None and not args.graph:
@@ -243,18 +253,17 @@ def _audited(
         key = report_key(repo, settings)
         cached = ci.reports.load(key) if key is not None else None
         if cached is not None:
-            data, trailers = cached
-            data["generated_at"] = iso(int(time.time()))
+            cached.report["generated_at"] = iso(int(time.time()))
             if args.debug:
                 seconds = time.perf_counter() - start
                 print(f"drift: cached report: {seconds:.3f} s", file=sys.stderr)
-            return data, trailers, None
+            return _Audited(cached, key, hit=True)
     analysis = _analyse(args, path, quiet, settings, repo)
     data = analysis.report.to_dict()
     trailers = trailer_reasons(data, lambda commit: analysis.repo.commit(commit).message)
-    if ci.reports is not None and key is not None and not analysis.repo.unreadable:
-        ci.reports.store(key, data, trailers)
-    return data, trailers, analysis
+    if analysis.repo.unreadable:  # fetching the missing objects changes the answer
+        key = None
+    return _Audited(CachedReport(data, trailers), key, analysis=analysis)
 
 
 def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
@@ -266,20 +275,28 @@ def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
     ci = CiRun.from_args(args)
     previous = load_report(args.previous) if args.previous else ci.previous
     with ci.cache_scope():
-        report, trailers, analysis = _audited(args, path, ci, quiet=json_to_stdout)
-    data = ci.apply(report, trailers=trailers)
+        audited = _audited(args, path, ci, quiet=json_to_stdout)
+    entry = audited.entry
+    data = ci.apply(entry.report, trailers=entry.trailers)
     if args.debug:
         from drift.render.debug import reasons
 
         for line in reasons(data):
             print(line, file=sys.stderr)
+    stale = not audited.hit  # a new entry, or one whose JSON sections no longer match
     if args.json:
-        write_output(args.json, render_json(data))
-    if args.graph and analysis is not None:
+        # The JSON sections CI work left unchanged are reused from the cache entry.
+        before = dict(entry.json), entry.own
+        write_output(args.json, render_json(data, entry.json, entry.known()))
+        entry.own = [key for key in entry.json if data.get(key) is entry.report.get(key)]
+        stale = stale or (entry.json, entry.own) != before
+    if ci.reports is not None and audited.key is not None and stale:
+        ci.reports.store(audited.key, entry)
+    if args.graph and audited.analysis is not None:
         from drift.graph import build_graph
         from drift.graph_io import write_graph
 
-        write_graph(build_graph(analysis), args.graph)
+        write_graph(build_graph(audited.analysis), args.graph)
     written = _write_views(args, data, previous)
     if not json_to_stdout and not getattr(args, "quiet", False):
         render_terminal(data, console)

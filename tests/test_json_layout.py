@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from drift.audit import run_audit
 from drift.config import Settings
-from drift.render.json_report import render_json
+from drift.render import json_report
+from drift.render.json_report import MEMO_MIN, Memo, render_json, value_digest
 from tests.small_repos import four_envs
 
 _JSON = st.recursive(
@@ -52,3 +53,63 @@ def test_text_is_written_as_utf8_not_escaped() -> None:
     data = {"subject": 'Ünïcode "quoted" déjà'}
     text = render_json(data)
     assert "Ünïcode" in text and "déjà" in text and json.loads(text) == data
+
+
+@given(st.dictionaries(st.text(), _JSON, max_size=6))
+def test_a_memo_renders_the_same_text(data: dict[str, Any]) -> None:
+    memo: Memo = {}
+    assert render_json(data, memo) == render_json(data) == render_json(data, memo)
+
+
+def test_a_section_is_reused_exactly_when_its_value_is_unchanged() -> None:
+    findings: list[dict[str, Any]] = [{"id": n, "kind": "pending"} for n in range(MEMO_MIN // 10)]
+    big: dict[str, Any] = {"findings": findings, "n": 1}
+    memo: Memo = {}
+    render_json(big, memo)
+    assert set(memo) == {"findings"}  # small sections are not worth a digest
+    digest = memo["findings"][0]
+    memo["findings"] = (digest, "[REUSED]")  # what reuse looks like
+    assert '"findings": [REUSED]' in render_json(big, memo)
+    changed = {**big, "findings": [*findings[:-1], {"id": 0, "kind": "divergence"}]}
+    memo["findings"] = (digest, "[REUSED]")
+    assert render_json(changed, memo) == render_json(changed)
+    assert memo["findings"][0] not in (digest, None)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [(1, True), (0.0, -0.0), (1, 1.0), ([1], [[1]]), ({"a": 1}, {"b": 1})]
+)
+def test_values_that_render_differently_have_different_digests(a: Any, b: Any) -> None:
+    assert json.dumps(a) != json.dumps(b)
+    assert value_digest(a) != value_digest(b)
+
+
+def test_equal_values_built_differently_have_one_digest() -> None:
+    """marshal's newer versions share repeated objects: the digest must not see that."""
+    shared = ["x" * 10]
+    built_once = {"a": shared, "b": shared}
+    built_twice = {"a": ["x" * 10], "b": ["x" * 10]}
+    assert value_digest(built_once) == value_digest(built_twice)
+
+
+def test_a_known_section_skips_its_digest_only_when_it_is_the_same_object(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    findings: list[dict[str, Any]] = [{"id": n, "kind": "pending"} for n in range(MEMO_MIN // 10)]
+    data: dict[str, Any] = {"findings": findings}
+    memo: Memo = {}
+    render_json(data, memo)
+    digested: list[Any] = []
+    real = json_report.value_digest
+
+    def spy(value: Any) -> str | None:
+        digested.append(value)
+        return real(value)
+
+    monkeypatch.setattr(json_report, "value_digest", spy)
+    assert render_json(data, memo, {"findings": findings}) == render_json(data)
+    assert digested == []
+    equal_copy = [dict(f) for f in findings]
+    digested.clear()
+    render_json({"findings": equal_copy}, memo, {"findings": findings})
+    assert digested == [equal_copy]

@@ -17,9 +17,10 @@ import pytest
 from drift import audit as audit_module
 from drift import cli
 from drift.ci import report_cache
-from drift.ci.report_cache import FOLDER, KEEP, ReportCache, report_key
+from drift.ci.report_cache import FOLDER, KEEP, CachedReport, ReportCache, report_key
 from drift.config import Settings
 from drift.git.repository import GitRepository
+from drift.render import json_report
 from tests.small_repos import four_envs
 from tests.test_ci_accept import ignored_hotfix
 
@@ -206,9 +207,70 @@ def test_only_the_newest_entries_are_kept(tmp_path: Path) -> None:
     report: dict[str, Any] = {"findings": [], "summary": {}}
     long_ago = time.time() - 1000
     for n in range(KEEP + 3):
-        cache.store(f"key{n:02d}", report, {})
+        cache.store(f"key{n:02d}", CachedReport(report, {}))
         os.utime(tmp_path / FOLDER / f"key{n:02d}", (long_ago + n, long_ago + n))
     kept = sorted(p.name for p in (tmp_path / FOLDER).iterdir())
     assert kept == [f"key{n:02d}" for n in range(3, KEEP + 3)]
-    assert cache.load(f"key{KEEP + 2:02d}") == ({**report, "generated_at": ""}, {})
+    assert cache.load(f"key{KEEP + 2:02d}") == CachedReport({**report, "generated_at": ""}, {})
     assert not cache.notes
+
+
+def test_a_hit_reuses_json_sections_only_while_they_match(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry keeps the JSON texts of the report's large sections. A hit with the same CI
+    work rewrites nothing; a hit whose CI work changes a section (a baseline now accepts
+    findings) writes that section anew, the same as a run without cache, and keeps it."""
+    small_sections = 64  # this repository's findings are short; the clock's line is shorter
+    monkeypatch.setattr(json_report, "MEMO_MIN", small_sections)
+    b = ignored_hotfix(tmp_path)
+    cache = tmp_path / "cache"
+    argv = ["audit", str(b.path), "--cache", str(cache)]
+    _, cold, _ = run(argv, tmp_path / "cold.json", capsys)
+    (entry,) = (cache / FOLDER).iterdir()
+    stored = ReportCache(cache).load(entry.name)
+    assert stored is not None and {"findings", "commits"} <= set(stored.json)
+    blob = entry.read_bytes()
+    forbid_analysis(monkeypatch)
+    _, warm, _ = run(argv, tmp_path / "warm.json", capsys)
+    assert warm == cold and entry.read_bytes() == blob
+
+    baseline = tmp_path / "baseline.json"
+    monkeypatch.undo()
+    assert cli.main(["baseline", "write", str(baseline), str(b.path)]) == 0
+    plain = ["audit", str(b.path), "--no-cache", "--baseline", str(baseline)]
+    _, fresh, _ = run(plain, tmp_path / "fresh.json", capsys)
+    monkeypatch.setattr(json_report, "MEMO_MIN", small_sections)
+    forbid_analysis(monkeypatch)
+    with_baseline = [*argv, "--baseline", str(baseline)]
+    _, accepted, err = run(with_baseline, tmp_path / "accepted.json", capsys)
+    assert "drift: cached report:" in err
+    assert accepted == fresh != cold
+    texts = [(tmp_path / n).read_text().splitlines() for n in ("accepted.json", "fresh.json")]
+    assert [[line for line in t if "generated_at" not in line] for t in texts] == [
+        [line for line in texts[1] if "generated_at" not in line]
+    ] * 2
+    assert all(f.get("accepted") for f in accepted["findings"])
+    assert entry.read_bytes() != blob  # the new findings text is kept for the next run
+    again = ReportCache(cache).load(entry.name)
+    assert again is not None and again.report == stored.report
+    assert again.json["findings"] != stored.json["findings"]
+
+
+def test_a_text_ci_work_changed_is_never_reused_for_the_report_itself(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run with a baseline keeps the accepted findings' text; the next run without it
+    renders the report's own findings (no trailer here: nothing else accepts them)."""
+    monkeypatch.setattr(json_report, "MEMO_MIN", 64)
+    b = four_envs(tmp_path)
+    baseline = tmp_path / "baseline.json"
+    assert cli.main(["baseline", "write", str(baseline), str(b.path)]) == 0
+    _, plain, _ = run(["audit", str(b.path), "--no-cache"], tmp_path / "plain.json", capsys)
+    argv = ["audit", str(b.path), "--cache", str(tmp_path / "cache")]
+    _, accepted, _ = run([*argv, "--baseline", str(baseline)], tmp_path / "a.json", capsys)
+    assert all(f.get("accepted") for f in accepted["findings"])
+    forbid_analysis(monkeypatch)
+    _, warm, err = run(argv, tmp_path / "warm.json", capsys)
+    assert "drift: cached report:" in err
+    assert warm == plain

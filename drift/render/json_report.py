@@ -6,22 +6,78 @@ objects or arrays puts one element per line, each written compactly. A finding, 
 sample is then one line, so a diff of two reports reads as findings added and removed, and
 each line is encoded by the json module's C encoder: `json.dumps(indent=2)` falls back to the
 pure-Python encoder, which took 0.17 s for a 100k-commit report against 0.06 s for this.
+
+A run answered from the report cache renders the same sections again: `render_json` can take
+the texts of an earlier rendering (`memo`) and reuse each large top-level section whose value
+is unchanged, recognised by a digest of the value itself. At 100k commits the digests of a
+whole report cost 0.02 s against 0.08 s for rendering it; a section the caller knows to be the
+very value a text was rendered from (`known`) skips even its digest.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import marshal
+from collections.abc import Mapping
 from typing import Any
 
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
 
+MEMO_MIN = 4096
+"""Sections whose text is shorter are rendered every time: a digest saves nothing there."""
 
-def render_json(data: dict[str, Any]) -> str:
-    """Deterministic JSON text (keys in model order, UTF-8, trailing newline)."""
-    out: list[str] = []
-    _write(data, "", out, 0)
-    out.append("\n")
-    return "".join(out)
+Memo = dict[str, tuple[str, str]]
+"""Top-level key -> (digest of its value, its JSON text) of an earlier rendering."""
+
+
+def value_digest(value: Any) -> str | None:
+    """A digest of plain data that is equal exactly when the values render alike.
+
+    marshal's version 0 is canonical for equal data: it writes no back-references (version 3
+    and up share objects seen twice, which depends on how the data was built) and no
+    interning flags (version 1 and up), and floats by their repr. It tells True from 1 and
+    -0.0 from 0.0, as JSON does. None when the value is not plain data.
+    """
+    try:
+        return hashlib.blake2b(marshal.dumps(value, 0), digest_size=16).hexdigest()
+    except ValueError:
+        return None
+
+
+def render_json(
+    data: dict[str, Any], memo: Memo | None = None, known: Mapping[str, Any] | None = None
+) -> str:
+    """Deterministic JSON text (keys in model order, UTF-8, trailing newline).
+
+    With `memo`, a top-level section whose digest is in it reuses that text; afterwards `memo`
+    holds exactly this rendering's large sections, for the next run. `known` maps keys to
+    values whose digests are the memo's: a section that is that same object needs no digest.
+    """
+    if memo is None:
+        out: list[str] = []
+        _write(data, "", out, 0)
+        out.append("\n")
+        return "".join(out)
+    earlier = dict(memo)
+    memo.clear()
+    parts = []
+    for n, (key, item) in enumerate(data.items()):
+        before = earlier.get(str(key))
+        if before is not None and known is not None and str(key) in known and known[key] is item:
+            digest: str | None = before[0]
+        else:
+            digest = value_digest(item)
+        if before is not None and digest == before[0]:
+            text = before[1]
+        else:
+            section: list[str] = []
+            _write(item, "  ", section, 1)
+            text = "".join(section)
+        if digest is not None and len(text) >= MEMO_MIN:
+            memo[str(key)] = (digest, text)
+        parts.append(("{\n" if n == 0 else ",\n") + "  " + _COMPACT.encode(str(key)) + ": " + text)
+    return "".join(parts) + ("\n}\n" if parts else "{}\n")
 
 
 def _write(value: Any, indent: str, out: list[str], depth: int) -> None:
