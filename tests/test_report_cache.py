@@ -16,6 +16,7 @@ import pytest
 
 from drift import audit as audit_module
 from drift import cli
+from drift.ci import cache as commit_cache
 from drift.ci import report_cache
 from drift.ci.report_cache import FOLDER, KEEP, CachedReport, ReportCache, report_key
 from drift.config import Settings
@@ -51,6 +52,11 @@ def test_an_unchanged_repository_is_answered_without_analysis(
     _, cold, err = run(argv, tmp_path / "cold.json", capsys)
     assert "cached report" not in err and "drift: walk:" in err
     forbid_analysis(monkeypatch)
+
+    def check(path: Path) -> str | None:
+        raise AssertionError("the commit cache was opened although the report cache answered")
+
+    monkeypatch.setattr(commit_cache, "_check", check)
     _, warm, err = run(argv, tmp_path / "warm.json", capsys)
     assert "drift: cached report:" in err
     assert warm == cold
