@@ -10,10 +10,10 @@ import pytest
 
 from drift.ci.accept import accept, drift_ignore
 from drift.ci.baseline import load_baseline
+from drift.cli import main
 from drift.errors import DriftError
 from drift_fixtures.builder import RepoBuilder
 from drift_fixtures.scenarios import hotfix_forgotten_on_dev, module, start
-from tests.ci_harness import main
 
 
 def ignored_hotfix(root: Path) -> RepoBuilder:

@@ -19,13 +19,13 @@ from drift.ci.cache import (
     _encode_line_trees,
     default_cache_dir,
 )
+from drift.cli import main
 from drift.config import Settings
 from drift.git import repository as repository_module
 from drift.git.repository import GitRepository
 from drift.git.store import using_store
 from drift_fixtures.expect import Scenario
 from drift_fixtures.scenarios import release_lines, revert_reapply
-from tests.ci_harness import main
 from tests.test_base_lines import count_forks
 
 

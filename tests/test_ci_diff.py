@@ -12,9 +12,9 @@ from rich.console import Console
 from drift.ci.diff import diff_reports, numbers
 from drift.ci.history import read_history, report_name
 from drift.ci.views import md, render_diff_markdown, render_diff_terminal
+from drift.cli import main
 from drift.errors import DriftError
 from drift_fixtures.scenarios import module, start
-from tests.ci_harness import main
 
 EVIL = "</script><img src=x onerror=alert(1)> | [red]x[/red] http://evil.example"
 

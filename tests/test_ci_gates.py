@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from drift.ci.gates import Gates, evaluate, gates_from_table, gates_from_values, parse_age
+from drift.cli import main
 from drift.errors import DriftError
 from drift_fixtures.scenarios import clean_trunk, feature_picks_x, hotfix_forgotten_on_dev
-from tests.ci_harness import main
 
 
 def report(*findings: dict[str, Any], score: int | None = 70, **repo: Any) -> dict[str, Any]:

@@ -1,31 +1,8 @@
-"""The CI options of `drift audit` and the `baseline` and `diff` subcommands, ready to wire.
+"""The CI options of `drift audit` and the `baseline` and `diff` subcommands.
 
-Wiring into drift/cli.py (tests/ci_harness.py runs exactly this until cli.py has it):
-
-    from drift.ci.commands import add_ci_arguments, add_ci_subcommands, run_baseline, run_diff
-    from drift.ci.run import CiRun
-
-    # build_parser(), after the audit options and after the last subcommand:
-    add_ci_arguments(audit)
-    add_ci_subcommands(sub, _analysis_options, EPILOG)
-
-    # _audit(): CiRun before the analysis (usage errors exit 2 before any waiting), the
-    # cache around it, the report dict through it, and its exit code at the end
-    ci = CiRun.from_args(args)
-    previous = load_report(args.previous) if args.previous else ci.previous
-    with ci.cache_scope():
-        analysis = _analyse(args, path, quiet=json_to_stdout)
-    data = ci.apply(analysis.report.to_dict(), analysis.repo)
-    ...                                     # JSON, graph, views as now
-    if not json_to_stdout and not getattr(args, "quiet", False):
-        ...                                 # the terminal report as now
-    return ci.finish(data, Console(stderr=True, no_color=True) if json_to_stdout else console)
-
-    # main():
-    if args.command == "baseline":
-        return run_baseline(args, console, lambda a, p: _analyse(a, p, False).report.to_dict())
-    if args.command == "diff":
-        return run_diff(args, console)
+drift/cli.py adds them (`add_ci_arguments`, `add_ci_subcommands`) and runs an audit through
+`drift.ci.run.CiRun`: set up before the analysis (usage errors exit 2 before any waiting),
+applied to the report after it, and its exit code at the end.
 
 Each `run_*` takes the parsed arguments and returns an exit code; usage errors raise
 `DriftError` (exit 2) as everywhere else.
