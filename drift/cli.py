@@ -283,8 +283,11 @@ def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
 
         for line in reasons(data):
             print(line, file=sys.stderr)
+    cached = ci.reports is not None and audited.key is not None
     stale = not audited.hit  # a new entry, or one whose JSON sections no longer match
-    if args.json:
+    if args.json and not cached:
+        write_output(args.json, render_json(data))
+    elif args.json:
         # The JSON sections CI work left unchanged are reused from the cache entry.
         before = dict(entry.json), entry.own
         write_output(args.json, render_json(data, entry.json, entry.known()))

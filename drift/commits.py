@@ -32,7 +32,10 @@ class CommitInfo:
     @property
     def subject(self) -> str:
         """The subject `git log --format=%s` prints, control characters made visible-safe."""
-        return "".join(ch if ch.isprintable() else "\ufffd" for ch in git_subject(self.message))
+        subject = git_subject(self.message)
+        if subject.isprintable():  # nearly always: one C call instead of one per character
+            return subject
+        return "".join(ch if ch.isprintable() else "\ufffd" for ch in subject)
 
 
 def git_subject(message: str) -> str:

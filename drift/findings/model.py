@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 KINDS = (
@@ -46,9 +47,10 @@ class Finding:
     fields: dict[str, Any]
     note: str | None = None
 
-    @property
+    @cached_property
     def id(self) -> str:
-        """Stable id: the kind and a digest of the identifying fields."""
+        """Stable id: the kind and a digest of the identifying fields (computed once: the
+        engine sorts by it and the report writes it; fields never change once made)."""
         identity = [self.fields[name] for name in IDENTITY[self.kind]]
         digest = hashlib.sha1(json.dumps(identity).encode()).hexdigest()[:12]
         return f"{self.kind}-{digest}"
