@@ -104,7 +104,8 @@ class ReportCache:
             blob = path.read_bytes()
         except OSError:
             return None
-        head, body = blob[: len(_MAGIC) + _DIGEST], blob[len(_MAGIC) + _DIGEST :]
+        # A view, not a slice: the body is 20-60 MB and a slice would copy it.
+        head, body = blob[: len(_MAGIC) + _DIGEST], memoryview(blob)[len(_MAGIC) + _DIGEST :]
         if head[: len(_MAGIC)] == _MAGIC and head[len(_MAGIC) :] == hashlib.sha256(body).digest():
             try:
                 data = _decode(body)
@@ -138,7 +139,8 @@ class ReportCache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".tmp-", delete=False) as tmp:
-                tmp.write(_MAGIC + hashlib.sha256(body).digest() + body)
+                tmp.write(_MAGIC + hashlib.sha256(body).digest())
+                tmp.write(body)  # not concatenated: one copy of a 20-60 MB body is enough
             os.replace(tmp.name, self.folder / key)
             self._prune()
         except OSError as exc:
@@ -154,7 +156,7 @@ class ReportCache:
             stale.unlink(missing_ok=True)
 
 
-def _decode(body: bytes) -> Any:
+def _decode(body: bytes | memoryview) -> Any:
     """The entry's data, kept out of the cycle collector's way.
 
     A 300k-commit report is millions of lists and dicts: decoded with the collector on, they
