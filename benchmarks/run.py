@@ -8,7 +8,8 @@ benchmarks/.repos/, never committed), then drift and the git pipeline run altern
 for each adjacent pair and for (first, last), `git rev-list --left-right --count A...B`,
 `git cherry B A` and `git log --cherry-mark --left-right --no-merges A...B`. Printed: medians,
 the ratio drift/git cold (`--no-cache`) and warm (a filled `--cache`), peak memory of the
-largest process, and drift's phase times (--debug). Then, on a bare copy with 1,000 new
+largest process, and drift's phase times (`--timings`: a line per phase, where `--debug` would
+add a line per finding and the time to write them). Then, on a bare copy with 1,000 new
 commits on dev (`--new-commits`), git and drift again, drift with a copy of the cache the
 warm runs used: what a weekly job costs after a week's work.
 Targets live here, never in a timed unit test.
@@ -67,9 +68,9 @@ def git_pipeline(repo: Path) -> Sample:
 
 
 def drift(repo: Path, out: Path, cache: list[str]) -> Sample:
-    """`drift audit REPO --json OUT --debug` (+ cache options), with its phase times."""
+    """`drift audit REPO --json OUT --timings` (+ cache options), with its phase times."""
     start = time.perf_counter()
-    argv = [sys.executable, "-m", "drift", "audit", str(repo), "--json", str(out), "--debug"]
+    argv = [sys.executable, "-m", "drift", "audit", str(repo), "--json", str(out), "--timings"]
     argv += cache
     peak, err = run(argv, repo, stderr=subprocess.PIPE)
     seconds = time.perf_counter() - start

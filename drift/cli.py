@@ -171,7 +171,15 @@ def _analysis_options(parser: argparse.ArgumentParser) -> None:
         help="audit a shallow clone anyway (the report is marked partial)",
     )
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument(
+        "--timings", action="store_true", help="print how long each phase took (stderr)"
+    )
     parser.add_argument("--debug", action="store_true", help="phase timings; tracebacks on crashes")
+
+
+def _timings(args: argparse.Namespace) -> bool:
+    """Whether phase times are printed: `--timings` alone, or with everything `--debug` says."""
+    return bool(args.debug or getattr(args, "timings", False))
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -224,7 +232,7 @@ def _analyse(
         if sys.stderr.isatty() and not quiet:
             progress = stack.enter_context(RichProgress(sys.stderr))
         analysis = analyse(path, settings, progress=progress, timings=timings, repo=repo)
-    if args.debug:
+    if _timings(args):
         for phase, seconds in timings.items():
             print(f"drift: {phase}: {seconds:.3f} s", file=sys.stderr)
     return analysis
@@ -254,7 +262,7 @@ def _audited(args: argparse.Namespace, path: Path, ci: CiRun, quiet: bool) -> _A
         cached = ci.reports.load(key) if key is not None else None
         if cached is not None:
             cached.report["generated_at"] = iso(int(time.time()))
-            if args.debug:
+            if _timings(args):
                 seconds = time.perf_counter() - start
                 print(f"drift: cached report: {seconds:.3f} s", file=sys.stderr)
             return _Audited(cached, key, hit=True)
@@ -283,6 +291,7 @@ def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
 
         for line in reasons(data):
             print(line, file=sys.stderr)
+    rendering = time.perf_counter()
     cached = ci.reports is not None and audited.key is not None
     stale = not audited.hit  # a new entry, or one whose JSON sections no longer match
     if args.json and not cached:
@@ -309,6 +318,8 @@ def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
             console.print(Text(f"Change graph written to {args.graph}"))
         for line in written:
             console.print(Text(line))
+    if _timings(args):  # the views, the terminal summary and the cache entry
+        print(f"drift: render: {time.perf_counter() - rendering:.3f} s", file=sys.stderr)
     return ci.finish(data, Console(stderr=True, no_color=True) if json_to_stdout else console)
 
 

@@ -234,3 +234,21 @@ def test_debug_gives_the_reason_behind_every_finding(
     assert "drift: findings: " in err  # phase timings
     cross = next(f for f in data["findings"] if f["kind"] == "cross_merge")
     assert f"on release/2.x's first-parent line and its parent {cross['merged'][:12]}" in err
+
+
+def test_timings_alone_print_each_phase_and_nothing_else(
+    lines: Scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What a benchmark reads: a line per phase, without the cost of `--debug`'s reasons."""
+    out = tmp_path / "r.json"
+    assert main(["audit", str(lines.path), "--timings", "--json", str(out), "--no-cache"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    phases = [line.split(":")[1].strip() for line in err]
+    assert phases == ["walk", "changes", "findings", "report", "delivery", "metrics", "render"]
+    assert all(re.fullmatch(r"drift: \w+: \d+\.\d{3} s", line) for line in err)
+    cache = ["--cache", str(tmp_path / "cache")]
+    main(["audit", str(lines.path), "--json", str(out), *cache])
+    capsys.readouterr()
+    assert main(["audit", str(lines.path), "--timings", "--json", str(out), *cache]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[1].strip() for line in err] == ["cached report", "render"]
