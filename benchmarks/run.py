@@ -78,9 +78,9 @@ def drift(repo: Path, out: Path, cache: list[str]) -> Sample:
     return Sample(seconds, peak, phases)
 
 
-def repository(commits: int, seed: int) -> Path:
+def repository(commits: int, seed: int, work: Path = HERE / ".repos") -> Path:
     """The generated repository for this size (built once, then reused)."""
-    path = HERE / ".repos" / f"r{commits}-s{seed}"
+    path = work / f"r{commits}-s{seed}"
     if not (path / ".git").exists():
         from drift_fixtures.large import generate
 
@@ -128,7 +128,7 @@ def divergence(repo: Path) -> int:
     return int(out.stdout.strip())
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--commits", type=int, nargs="+", default=[10000, 100000])
     parser.add_argument("--runs", type=int, default=3)
@@ -139,13 +139,19 @@ def main() -> int:
         default=1000,
         help="also time a re-run after this many new commits on dev (0: skip)",
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=HERE / ".repos",
+        help="where generated repositories, caches and reports are kept",
+    )
+    args = parser.parse_args(argv)
     rows = []
     later: list[tuple[int, list[Sample], list[Sample]]] = []
     for commits in args.commits:
-        repo = repository(commits, args.seed)
-        out = HERE / ".repos" / f"r{commits}.json"
-        cache = HERE / ".repos" / f"cache-{commits}"
+        repo = repository(commits, args.seed, args.work)
+        out = args.work / f"r{commits}.json"
+        cache = args.work / f"cache-{commits}"
         shutil.rmtree(cache, ignore_errors=True)
         drift(repo, out, ["--cache", str(cache)])  # fills the cache for the warm runs
         gits, colds, warms = [], [], []

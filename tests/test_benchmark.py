@@ -1,0 +1,43 @@
+"""The benchmark script runs end to end on a small generated repository and prints real figures.
+
+Speed targets are never asserted here (a slow machine must not fail a test): this checks that
+`benchmarks/run.py` measures what it says, drift and git on the same repository, cold, warm
+and after new commits, with each phase.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+
+
+def test_the_benchmark_prints_a_row_per_size_with_ratios_and_phases(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = importlib.util.spec_from_file_location("drift_benchmark", RUN)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["drift_benchmark"] = bench
+    spec.loader.exec_module(bench)
+    argv = ["--commits", "1200", "--runs", "1", "--new-commits", "30", "--work", str(tmp_path)]
+    assert bench.main(argv) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("| 1,200 |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    git, cold, ratio = float(cells[2][:-2]), float(cells[3][:-2]), float(cells[4])
+    half = 0.005  # the printed seconds are rounded; the ratio is of the unrounded medians
+    assert git > 0 and cold > 0
+    assert (cold - half) / (git + half) <= ratio <= (cold + half) / (git - half)
+    assert int(cells[1].replace(",", "")) > 0  # commits outside the common base
+    phases = dict(re.findall(r"(\w+) ([\d.]+)", cells[8]))
+    names = ["walk", "changes", "findings", "report", "delivery", "metrics", "render"]
+    assert list(phases) == names
+    assert "Re-run after 30 new commits on dev" in out
+    assert re.search(r"^\| 1,200 \| [\d.]+ s \| [\d.]+ s \| [\d.]+ \| \d+ \|$", out, re.MULTILINE)
+    assert (tmp_path / "r1200-s1-plus30.git").is_dir()
