@@ -113,3 +113,25 @@ def test_a_known_section_skips_its_digest_only_when_it_is_the_same_object(
     digested.clear()
     render_json({"findings": equal_copy}, memo, {"findings": findings})
     assert digested == [equal_copy]
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+@given(_JSON)
+def test_a_compact_line_is_json_dumps(value: Any) -> None:
+    assert json_report._compact(value) == _dumps(value)
+
+
+@pytest.mark.parametrize("c_encoder", [True, False])
+def test_compact_lines_as_json_dumps_writes_them_with_or_without_the_c_encoder(
+    c_encoder: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not c_encoder:
+        monkeypatch.setattr(json_report, "_C_ENCODER", None)
+    odd = [float("nan"), float("inf"), -0.0, 1e300, 'é\u2028"\\\n', True, None, {"k": [1, 2.5]}]
+    for value in odd:
+        assert json_report._compact(value) == _dumps(value)
+    with pytest.raises(TypeError):
+        json_report._compact({"set": {1, 2}})
