@@ -135,3 +135,10 @@ def test_compact_lines_as_json_dumps_writes_them_with_or_without_the_c_encoder(
         assert json_report._compact(value) == _dumps(value)
     with pytest.raises(TypeError):
         json_report._compact({"set": {1, 2}})
+
+
+def test_the_memo_keeps_only_this_renderings_sections() -> None:
+    findings = [{"id": n, "kind": "pending"} for n in range(MEMO_MIN // 10)]
+    memo: Memo = {"ci": ("stale digest", "[a section this report no longer has]")}
+    render_json({"findings": findings, "n": 1}, memo)
+    assert set(memo) == {"findings"}

@@ -5,9 +5,9 @@ goes stale; only drift's way of deriving it can change, and `CACHE_VERSION` is r
 it does. The file is checked when first used (SQLite's quick_check, the format name, the
 version, the tables); a corrupt or foreign file is deleted and rebuilt, never trusted. A run
 the report cache answers never uses it, and never pays that check (0.07 s on the 30 MB file
-of a 300k-commit repository). Every row is
-validated when read; a bad row is a miss. Any database error mid-run turns the cache off for
-the rest of the run: the audit never depends on it.
+of a 300k-commit repository). Every row is validated when read; a bad row is a miss. Any
+database error mid-run turns the cache off for the rest of the run: the audit never depends
+on it.
 """
 
 from __future__ import annotations

@@ -80,30 +80,34 @@ def render_json(
     holds exactly this rendering's large sections, for the next run. `known` maps keys to
     values whose digests are the memo's: a section that is that same object needs no digest.
     """
-    if memo is None:
-        out: list[str] = []
-        _write(data, "", out, 0)
-        out.append("\n")
-        return "".join(out)
-    earlier = dict(memo)
-    memo.clear()
+    earlier = dict(memo or {})
+    if memo is not None:
+        memo.clear()
     parts = []
     for n, (key, item) in enumerate(data.items()):
-        before = earlier.get(str(key))
-        if before is not None and known is not None and str(key) in known and known[key] is item:
-            digest: str | None = before[0]
-        else:
-            digest = value_digest(item)
-        if before is not None and digest == before[0]:
-            text = before[1]
-        else:
-            section: list[str] = []
-            _write(item, "  ", section, 1)
-            text = "".join(section)
-        if digest is not None and len(text) >= MEMO_MIN:
-            memo[str(key)] = (digest, text)
+        text = _section(item) if memo is None else _reused(str(key), item, earlier, memo, known)
         parts.append(("{\n" if n == 0 else ",\n") + "  " + _compact(str(key)) + ": " + text)
     return "".join(parts) + ("\n}\n" if parts else "{}\n")
+
+
+def _section(item: Any) -> str:
+    out: list[str] = []
+    _write(item, "  ", out, 1)
+    return "".join(out)
+
+
+def _reused(key: str, item: Any, earlier: Memo, memo: Memo, known: Mapping[str, Any] | None) -> str:
+    """A section's text from the earlier rendering when its value is unchanged, else rendered;
+    kept in `memo` either way when large."""
+    before = earlier.get(key)
+    if before is not None and known is not None and key in known and known[key] is item:
+        digest: str | None = before[0]
+    else:
+        digest = value_digest(item)
+    text = before[1] if before is not None and digest == before[0] else _section(item)
+    if digest is not None and len(text) >= MEMO_MIN:
+        memo[key] = (digest, text)
+    return text
 
 
 def _write(value: Any, indent: str, out: list[str], depth: int) -> None:
