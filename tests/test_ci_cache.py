@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pygit2
 import pytest
 
 from drift.audit import run_audit
@@ -16,16 +17,19 @@ from drift.ci.cache import (
     FILENAME,
     CommitCache,
     _decode_line_trees,
+    _decode_remerge,
     _encode_line_trees,
     default_cache_dir,
 )
 from drift.cli import main
 from drift.config import Settings
+from drift.git import merges as merges_module
 from drift.git import repository as repository_module
+from drift.git.merges import Remerge
 from drift.git.repository import GitRepository
 from drift.git.store import using_store
 from drift_fixtures.expect import Scenario
-from drift_fixtures.scenarios import release_lines, revert_reapply
+from drift_fixtures.scenarios import release_conflicts, release_lines, revert_reapply
 from tests.test_base_lines import count_forks
 
 
@@ -105,6 +109,7 @@ def test_bad_rows_are_misses_not_answers(scenario: Scenario, tmp_path: Path) -> 
     _sql(tmp_path / FILENAME, 'UPDATE changes SET data = \'[["7a", 33188, "zz", 0, null]]\'')
     _sql(tmp_path / FILENAME, "UPDATE patch_ids SET value = 'not-an-id'")
     _sql(tmp_path / FILENAME, "UPDATE line_trees SET data = substr(data, 1, length(data) - 1)")
+    _sql(tmp_path / FILENAME, "UPDATE remerges SET data = '[1, 2]'")
     data, cache = audited(scenario.path, tmp_path)
     assert data == expected
     assert cache is not None and cache.hits == 0 and cache.misses > 0
@@ -210,3 +215,56 @@ def test_json_reports_are_the_same_bytes_cold_and_warm(scenario: Scenario, tmp_p
 
     assert without_clock(cold) == without_clock(warm)
     assert '"ci"' not in cold.read_text()  # nothing asked of CI: the report is as it was
+
+
+def test_a_warm_run_re_merges_nothing_unless_the_merge_settings_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A merge's re-merge is kept (its parents and tree are fixed by its id): a warm run makes
+    no shadow repository and reports the same conflicts. The configuration the shadow's merge
+    reads (global: a rename limit) is part of each row: a change is a miss, not a stale
+    answer; the audited repository's own entries are not read by the shadow, nor keyed."""
+    repo = release_conflicts(tmp_path / "repo").path
+    plain, _ = audited(repo, None)
+    cold, _ = audited(repo, tmp_path / "cache")
+    assert any(f["kind"] == "conflict_merge" for f in plain["findings"])
+    shadows: list[Path] = []
+    real_shadow = merges_module.MergeChecker._shadow
+
+    def shadow(self: Any) -> Any:
+        shadows.append(self._objects)
+        return real_shadow(self)
+
+    monkeypatch.setattr(merges_module.MergeChecker, "_shadow", shadow)
+    subprocess.run(["git", "-C", str(repo), "config", "merge.renameLimit", "7"], check=True)
+    warm, _ = audited(repo, tmp_path / "cache")
+    assert plain == cold == warm and shadows == []
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text("[merge]\n\trenameLimit = 7\n")
+    level = pygit2.enums.ConfigLevel.GLOBAL
+    before = pygit2.settings.search_path[level]
+    pygit2.settings.search_path[level] = str(home)
+    try:
+        context = GitRepository.open(repo)._merge_context()
+        again, _ = audited(repo, tmp_path / "cache")
+    finally:
+        pygit2.settings.search_path[level] = before
+    assert "merge.renamelimit=7" in context and "core.bare" not in context
+    assert again["findings"] == plain["findings"] and shadows
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "answer"),
+    [
+        ('["ctx", ["a"], ["a", "b"]]', "ctx", Remerge(("a",), ("a", "b"))),
+        ('["ctx", [], []]', "ctx", Remerge((), ())),
+        ('["other", [], []]', "ctx", None),
+        ('["ctx", [1], []]', "ctx", None),
+        ('["ctx", "a", []]', "ctx", None),
+        ("not json", "ctx", None),
+        (None, "ctx", None),
+    ],
+)
+def test_a_stored_remerge_is_checked(text: Any, context: str, answer: Remerge | None) -> None:
+    assert _decode_remerge(text, context) == answer

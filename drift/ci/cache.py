@@ -22,8 +22,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pygit2
+
 from drift import __version__
-from drift.git import patchid, treediff
+from drift.git import merges, patchid, treediff
+from drift.git.merges import Remerge
 from drift.git.treediff import FileChange
 
 FORMAT = "drift-commit-cache"
@@ -36,8 +39,9 @@ _SCHEMA = (
     "CREATE TABLE patch_ids (id TEXT NOT NULL, inverse INTEGER NOT NULL, value TEXT, "
     "PRIMARY KEY (id, inverse)) WITHOUT ROWID",
     "CREATE TABLE line_trees (start TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE remerges (id TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID",
 )
-_TABLES = {"meta", "changes", "patch_ids", "line_trees"}
+_TABLES = {"meta", "changes", "patch_ids", "line_trees", "remerges"}
 
 
 def code_version() -> str:
@@ -48,7 +52,8 @@ def code_version() -> str:
     remembers to raise it.
     """
     digest = hashlib.sha1("\n".join(_SCHEMA).encode())  # a new table is a new layout
-    for module in (treediff, patchid):
+    digest.update(pygit2.LIBGIT2_VERSION.encode())  # re-merges are libgit2's merges
+    for module in (treediff, patchid, merges):
         try:
             digest.update(Path(str(module.__file__)).read_bytes())
         except (OSError, TypeError):
@@ -76,6 +81,7 @@ class CommitCache:
         self._new_changes: dict[str, str] = {}
         self._new_ids: dict[tuple[str, int], str | None] = {}
         self._new_lines: dict[str, bytes] = {}
+        self._new_remerges: dict[str, str] = {}
         self.hits = self.misses = 0
 
     @classmethod
@@ -128,10 +134,24 @@ class CommitCache:
         """Queue a line's trees for saving."""
         self._new_lines[start] = _encode_line_trees(trees)
 
+    def remerge(self, merge_id: str, context: str) -> Remerge | None:
+        """A merge's stored re-merge, if stored under this context and well-formed."""
+        row = self._one("SELECT data FROM remerges WHERE id = ?", (merge_id,))
+        decoded = _decode_remerge(row[0], context) if row is not None else None
+        self._count(decoded is not None)
+        return decoded
+
+    def put_remerge(self, merge_id: str, context: str, result: Remerge) -> None:
+        """Queue a merge's re-merge for saving."""
+        self._new_remerges[merge_id] = json.dumps(
+            [context, list(result.conflicted), list(result.differing)], separators=(",", ":")
+        )
+
     # -- lifetime --------------------------------------------------------------------
     def close(self) -> None:
         """Save the rows this run computed (one transaction) and close the file."""
-        if self._unopened and not (self._new_changes or self._new_ids or self._new_lines):
+        new = self._new_changes or self._new_ids or self._new_lines or self._new_remerges
+        if self._unopened and not new:
             self._unopened = False  # never used: nothing to check or save
             return
         conn = self._connection()
@@ -148,6 +168,9 @@ class CommitCache:
                 )
                 conn.executemany(
                     "INSERT OR REPLACE INTO line_trees VALUES (?, ?)", self._new_lines.items()
+                )
+                conn.executemany(
+                    "INSERT OR REPLACE INTO remerges VALUES (?, ?)", self._new_remerges.items()
                 )
         except sqlite3.Error as exc:
             self.notes.append(f"cache {self.path} could not be saved ({exc})")
@@ -271,6 +294,21 @@ def _decode_changes(text: Any) -> list[FileChange] | None:
             if type(mode) is not int or not (oid is None if mode == 0 else _is_oid(oid)):
                 return None
     return out
+
+
+def _decode_remerge(text: Any, context: str) -> Remerge | None:
+    """[context, conflicted paths, differing paths]; None when malformed or stored under
+    another context."""
+    try:
+        stored, conflicted, differing = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    paths = [*conflicted, *differing] if isinstance(conflicted, list) else None
+    if stored != context or not isinstance(differing, list) or paths is None:
+        return None
+    if not all(type(p) is str for p in paths):
+        return None
+    return Remerge(tuple(conflicted), tuple(differing))
 
 
 def _encode_line_trees(trees: dict[str, tuple[int, str]]) -> bytes:

@@ -50,7 +50,7 @@ def conflict_merges(ctx: AuditContext) -> tuple[list[Finding], list[str]]:
                 )
                 continue
             try:
-                result = checker.remerge(info.parents[0], info.parents[1], info.tree)
+                result = history.repo.remerge(merge_id, checker)
             except DriftError as exc:  # a missing object: the rest of the audit goes on
                 hint = " (this is a partial clone)" if history.repo.is_partial_clone else ""
                 history.repo.unreadable[merge_id] = f"not checked for conflicts: {exc}{hint}"

@@ -40,12 +40,18 @@ class MergeChecker:
         self._repo: Any = None
 
     def __enter__(self) -> MergeChecker:
-        self._tmp = Path(tempfile.mkdtemp(prefix="drift-remerge-"))
-        shadow = pygit2.init_repository(str(self._tmp / "shadow.git"), bare=True)
-        alternates = Path(shadow.path) / "objects" / "info" / "alternates"
-        alternates.write_text(str(self._objects.resolve()) + "\n", encoding="utf-8")
-        self._repo = pygit2.Repository(shadow.path)
         return self
+
+    def _shadow(self) -> Any:
+        """The shadow repository, made on the first re-merge (a run whose re-merges all come
+        from the persistent cache makes none)."""
+        if self._repo is None:
+            self._tmp = Path(tempfile.mkdtemp(prefix="drift-remerge-"))
+            shadow = pygit2.init_repository(str(self._tmp / "shadow.git"), bare=True)
+            alternates = Path(shadow.path) / "objects" / "info" / "alternates"
+            alternates.write_text(str(self._objects.resolve()) + "\n", encoding="utf-8")
+            self._repo = pygit2.Repository(shadow.path)
+        return self._repo
 
     def __exit__(
         self,
@@ -59,7 +65,7 @@ class MergeChecker:
 
     def remerge(self, ours: str, theirs: str, recorded_tree: str) -> Remerge:
         """Merge `theirs` into `ours` as git would (recursive bases, renames) and compare."""
-        repo = self._repo
+        repo = self._shadow()
         try:
             index = repo.merge_commits(ours, theirs)
         except (pygit2.GitError, KeyError, ValueError) as exc:

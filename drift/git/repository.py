@@ -93,6 +93,7 @@ class GitRepository:
         (their patch id reads as None) and listed as not analysed in the report."""
         self._refs: list[RefInfo] | None = None
         self._ancestry: dict[tuple[str, str], bool] = {}
+        self._merge_settings: str | None = None
 
     @classmethod
     def open(cls, path: Path, cache: CommitStore | None = None) -> GitRepository:
@@ -180,6 +181,35 @@ class GitRepository:
     def merge_checker(self) -> MergeChecker:
         """A context manager that re-merges commits without writing to this repository."""
         return MergeChecker(self.objects_dir)
+
+    def remerge(self, merge_id: str, checker: MergeChecker) -> Remerge:
+        """How a two-parent merge compares with git's own merge of its parents (kept in the
+        persistent cache: a merge's parents and tree are fixed by its id; libgit2's version
+        is in the cache's version, and the configuration its merge reads in each row)."""
+        context = self._merge_context()
+        stored = self._store.remerge(merge_id, context) if self._store is not None else None
+        if stored is not None:
+            return stored
+        info = self.commit(merge_id)
+        result = checker.remerge(info.parents[0], info.parents[1], info.tree)
+        if self._store is not None:
+            self._store.put_remerge(merge_id, context, result)
+        return result
+
+    def _merge_context(self) -> str:
+        """The configuration a re-merge reads (rename limits, an attributes file): the shadow
+        repository's own is always the same, so the system, XDG and global entries."""
+        if self._merge_settings is None:
+            try:
+                entries = [
+                    f"{e.name}={e.value}"
+                    for e in self._repo.config
+                    if e.level < pygit2.enums.ConfigLevel.LOCAL
+                ]
+            except (pygit2.GitError, UnicodeDecodeError, ValueError):
+                entries = ["unreadable"]
+            self._merge_settings = "\n".join(entries)
+        return self._merge_settings
 
     def config_value(self, key: str) -> str | None:
         """One value of the repository's effective configuration, or None."""

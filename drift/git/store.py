@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Protocol
 
+from drift.git.merges import Remerge
 from drift.git.treediff import FileChange
 
 
@@ -36,6 +37,13 @@ class CommitStore(Protocol):
 
     def put_line_trees(self, start: str, trees: dict[str, tuple[int, str]]) -> None:
         """Remember the trees of a first-parent line: history below a commit never changes."""
+
+    def remerge(self, merge_id: str, context: str) -> Remerge | None:
+        """How a merge compares with git's own merge of its parents, if stored under the same
+        `context` (the settings libgit2's merge reads)."""
+
+    def put_remerge(self, merge_id: str, context: str, result: Remerge) -> None:
+        """Remember a merge's re-merge: its parents and tree are fixed by its id."""
 
 
 ACTIVE_STORE: ContextVar[CommitStore | None] = ContextVar("drift_commit_store", default=None)
