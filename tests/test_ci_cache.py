@@ -268,3 +268,25 @@ def test_a_warm_run_re_merges_nothing_unless_the_merge_settings_change(
 )
 def test_a_stored_remerge_is_checked(text: Any, context: str, answer: Remerge | None) -> None:
     assert _decode_remerge(text, context) == answer
+
+
+def test_a_warm_run_reads_its_rows_ahead_not_one_query_each(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commits outside the base have their changes and patch ids read in a few queries;
+    answers are the same as one query each (the warm test above checks the report)."""
+    audited(scenario.path, tmp_path)
+    single: list[str] = []
+    real_one = CommitCache._one
+
+    def one(self: CommitCache, sql: str, params: tuple[Any, ...]) -> Any:
+        single.append(sql)
+        return real_one(self, sql, params)
+
+    monkeypatch.setattr(CommitCache, "_one", one)
+    warm, cache = audited(scenario.path, tmp_path)
+    assert cache is not None and cache.hits > 0 and cache.misses == 0
+    per_commit = [s for s in single if "FROM changes" in s or "FROM patch_ids" in s]
+    inverse = [s for s in per_commit if "inverse = ?" in s]
+    assert per_commit == inverse  # only inverse patch ids (a few reverts' checks) are looked up
+    assert warm == audited(scenario.path, None)[0]

@@ -19,6 +19,7 @@ import os
 import re
 import sqlite3
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,8 @@ _SCHEMA = (
     "CREATE TABLE remerges (id TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID",
 )
 _TABLES = {"meta", "changes", "patch_ids", "line_trees", "remerges"}
+_CHUNK = 500
+"""Ids per read-ahead query (SQLite allows 999 parameters before 3.32)."""
 
 
 def code_version() -> str:
@@ -82,6 +85,10 @@ class CommitCache:
         self._new_ids: dict[tuple[str, int], str | None] = {}
         self._new_lines: dict[str, bytes] = {}
         self._new_remerges: dict[str, str] = {}
+        self._ahead: set[str] = set()
+        """Commits whose rows were read ahead: a commit here and not below is a miss."""
+        self._ahead_changes: dict[str, Any] = {}
+        self._ahead_ids: dict[str, Any] = {}
         self.hits = self.misses = 0
 
     @classmethod
@@ -99,8 +106,30 @@ class CommitCache:
         return self._conn
 
     # -- the CommitStore protocol ----------------------------------------------------
+    def prefetch(self, commit_ids: list[str]) -> None:
+        """Read the changes and patch-id rows of many commits in queries of `_CHUNK` ids (at
+        100k commits, 11,500 lookups of one row each took 0.10 s)."""
+        ids = [c for c in dict.fromkeys(commit_ids) if c not in self._ahead]
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            changes = self._all(f"SELECT id, data FROM changes WHERE id IN ({marks})", chunk)
+            pids = self._all(
+                f"SELECT id, value FROM patch_ids WHERE inverse = 0 AND id IN ({marks})", chunk
+            )
+            if changes is None or pids is None:
+                return
+            self._ahead_changes.update(changes)
+            self._ahead_ids.update(pids)
+            self._ahead.update(chunk)
+
     def changes(self, commit_id: str) -> list[FileChange] | None:
         """Stored file changes, validated; None on a miss or a bad row."""
+        if commit_id in self._ahead:
+            data = self._ahead_changes.pop(commit_id, None)
+            decoded = _decode_changes(data) if data is not None else None
+            self._count(decoded is not None)
+            return decoded
         row = self._one("SELECT data FROM changes WHERE id = ?", (commit_id,))
         decoded = _decode_changes(row[0]) if row is not None else None
         self._count(decoded is not None)
@@ -112,9 +141,13 @@ class CommitCache:
 
     def patch_id(self, commit_id: str, inverse: bool = False) -> tuple[str | None] | None:
         """`(patch id,)` when stored and well-formed, else None."""
-        row = self._one(
-            "SELECT value FROM patch_ids WHERE id = ? AND inverse = ?", (commit_id, int(inverse))
-        )
+        if not inverse and commit_id in self._ahead:
+            row = (self._ahead_ids[commit_id],) if commit_id in self._ahead_ids else None
+        else:
+            row = self._one(
+                "SELECT value FROM patch_ids WHERE id = ? AND inverse = ?",
+                (commit_id, int(inverse)),
+            )
         ok = row is not None and (row[0] is None or _is_oid(row[0]))
         self._count(ok)
         return (row[0],) if ok and row is not None else None
@@ -185,17 +218,26 @@ class CommitCache:
         self.close()
 
     def _one(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    def _all(self, sql: str, params: list[str]) -> dict[str, Any] | None:
+        """The (id, value) rows of a query; None when the cache failed."""
+        rows = self._rows(sql, params)
+        return None if rows is None else dict(rows)
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]] | None:
+        """A query's rows; None when there is no cache, or it failed (then it is turned off)."""
         conn = self._connection()
         if conn is None:
             return None
         try:
-            row: tuple[Any, ...] | None = conn.execute(sql, params).fetchone()
+            return conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             self.notes.append(f"cache {self.path} failed mid-run ({exc}): turned off")
             conn.close()
             self._conn = None
             return None
-        return row
 
     def _count(self, hit: bool) -> None:
         if hit:

@@ -434,6 +434,8 @@ class GitRepository:
         """Read the file changes of many non-merge commits at once: stored ones from the
         cache, the rest from one `git diff-tree --stdin` (drift.git.gitcli) where git may be
         asked. Whatever is not answered here is diffed on demand by `file_changes`."""
+        if self._store is not None:
+            self._store.prefetch(commit_ids)
         missing = [c for c in commit_ids if self._known_changes(c) is None]
         if len(missing) < GIT_BATCH_MIN or self.is_partial_clone or not gitcli.available():
             return

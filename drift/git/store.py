@@ -20,6 +20,10 @@ from drift.git.treediff import FileChange
 class CommitStore(Protocol):
     """Per-commit results kept between runs; a miss (None) means: compute it."""
 
+    def prefetch(self, commit_ids: list[str]) -> None:
+        """Read ahead what is stored for these commits (file changes, patch ids), so that
+        the lookups that follow cost no query each."""
+
     def changes(self, commit_id: str) -> list[FileChange] | None:
         """The file changes of a commit against its first parent, if stored."""
 
