@@ -298,10 +298,9 @@ def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
         write_output(args.json, render_json(data))
     elif args.json:
         # The JSON sections CI work left unchanged are reused from the cache entry.
-        before = dict(entry.json), entry.own
-        write_output(args.json, render_json(data, entry.json, entry.known()))
-        entry.own = [key for key in entry.json if data.get(key) is entry.report.get(key)]
-        stale = stale or (entry.json, entry.own) != before
+        before = dict(entry.json)
+        write_output(args.json, render_json(data, entry.json, own=entry.report))
+        stale = stale or entry.json != before
     if ci.reports is not None and audited.key is not None and stale:
         ci.reports.store(audited.key, entry)
     if args.graph and audited.analysis is not None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from drift.audit import run_audit
 from drift.config import Settings
 from drift.render import json_report
-from drift.render.json_report import MEMO_MIN, Memo, render_json, value_digest
+from drift.render.json_report import MEMO_MIN, OWN, Memo, render_json, value_digest
 from tests.small_repos import four_envs
 
 _JSON = st.recursive(
@@ -92,13 +92,13 @@ def test_equal_values_built_differently_have_one_digest() -> None:
     assert value_digest(built_once) == value_digest(built_twice)
 
 
-def test_a_known_section_skips_its_digest_only_when_it_is_the_same_object(
+def test_an_own_section_is_never_digested_and_reused_only_by_identity(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The owner's own sections (a cached report's) are tagged, not digested; a text tagged
+    own is reused only for that very object, and a changed section gets a digest."""
     findings: list[dict[str, Any]] = [{"id": n, "kind": "pending"} for n in range(MEMO_MIN // 10)]
-    data: dict[str, Any] = {"findings": findings}
-    memo: Memo = {}
-    render_json(data, memo)
+    own: dict[str, Any] = {"findings": findings}
     digested: list[Any] = []
     real = json_report.value_digest
 
@@ -107,12 +107,20 @@ def test_a_known_section_skips_its_digest_only_when_it_is_the_same_object(
         return real(value)
 
     monkeypatch.setattr(json_report, "value_digest", spy)
-    assert render_json(data, memo, {"findings": findings}) == render_json(data)
-    assert digested == []
-    equal_copy = [dict(f) for f in findings]
-    digested.clear()
-    render_json({"findings": equal_copy}, memo, {"findings": findings})
-    assert digested == [equal_copy]
+    memo: Memo = {}
+    assert render_json(own, memo, own) == render_json(own)
+    assert memo["findings"][0] == OWN and digested == []
+    memo["findings"] = (OWN, "[REUSED]")
+    assert '"findings": [REUSED]' in render_json(own, memo, own)
+    equal_copy = [dict(f) for f in findings]  # what CI work makes of it: equal, not the same
+    memo["findings"] = (OWN, "[REUSED]")
+    assert render_json({"findings": equal_copy}, memo, own) == render_json(own)
+    digest = real(equal_copy)
+    assert digested == [equal_copy] and digest is not None and memo["findings"][0] == digest
+    memo["findings"] = (digest, "[REUSED]")
+    assert '"findings": [REUSED]' in render_json({"findings": equal_copy}, memo, own)
+    memo["findings"] = (digest, "[REUSED]")  # a digest never stands for `own`
+    assert render_json(own, memo, own) == render_json(own)
 
 
 def _dumps(value: Any) -> str:

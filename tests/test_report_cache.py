@@ -280,3 +280,19 @@ def test_a_text_ci_work_changed_is_never_reused_for_the_report_itself(
     _, warm, err = run(argv, tmp_path / "warm.json", capsys)
     assert "drift: cached report:" in err
     assert warm == plain
+
+
+def test_a_hit_writes_its_own_time_even_if_every_section_is_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored report has no time: no stored text may stand for the time of the run that
+    stored it, however small the sections kept."""
+    monkeypatch.setattr(json_report, "MEMO_MIN", 0)
+    b = four_envs(tmp_path)
+    argv = ["audit", str(b.path), "--cache", str(tmp_path / "cache"), "--json"]
+    assert cli.main([*argv, str(tmp_path / "cold.json")]) == 0
+    monkeypatch.setattr(time, "time", lambda: 2_000_000_000.0)
+    assert cli.main([*argv, str(tmp_path / "warm.json"), "--timings"]) == 0
+    assert "drift: cached report" in capsys.readouterr().err
+    warm = json.loads((tmp_path / "warm.json").read_text())
+    assert warm["generated_at"] == "2033-05-18T03:33:20Z"

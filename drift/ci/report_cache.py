@@ -79,13 +79,8 @@ class CachedReport:
     report: dict[str, Any]
     trailers: dict[str, str]
     json: Memo = field(default_factory=dict)
-    own: list[str] = field(default_factory=list)
-    """Keys of `json` whose texts were rendered from this report's own sections (not from a
-    section CI work changed): those sections reuse their text without a digest."""
-
-    def known(self) -> dict[str, Any]:
-        """The report's sections whose digests are the stored JSON texts' (render_json)."""
-        return {key: self.report[key] for key in self.own if key in self.report}
+    """JSON texts of large sections (drift.render.json_report): tagged OWN when rendered from
+    this report's own section, else by the digest of the value CI work made of it."""
 
 
 class ReportCache:
@@ -115,7 +110,7 @@ class ReportCache:
                 os.utime(path)  # newest use: kept longest
                 self.reused = path
                 report, trailers = data["report"], data["trailers"]
-                return CachedReport(report, trailers, data.get("json", {}), data.get("own", []))
+                return CachedReport(report, trailers, data.get("json", {}))
         self.notes.append(f"cached report {path} failed its check: deleted")
         path.unlink(missing_ok=True)
         return None
@@ -125,14 +120,9 @@ class ReportCache:
         try:
             # The clock is not an input: the entry holds no time, a hit writes its own.
             timeless = {**entry.report, "generated_at": ""}
-            body = marshal.dumps(
-                {
-                    "report": timeless,
-                    "trailers": entry.trailers,
-                    "json": entry.json,
-                    "own": entry.own,
-                }
-            )
+            # The stored report has no time, so no text may stand for the time it had.
+            texts = {key: text for key, text in entry.json.items() if key != "generated_at"}
+            body = marshal.dumps({"report": timeless, "trailers": entry.trailers, "json": texts})
         except ValueError as exc:  # a value marshal cannot hold: nothing to reuse
             self.notes.append(f"report not cached ({exc})")
             return
@@ -170,7 +160,6 @@ def _well_formed(data: Any) -> bool:
         and isinstance(data["report"].get("findings"), list)
         and isinstance(data.get("trailers"), dict)
         and isinstance(data.get("json", {}), dict)
-        and isinstance(data.get("own", []), list)
         and all(
             isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, str) for x in v)
             for v in data.get("json", {}).values()
