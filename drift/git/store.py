@@ -1,9 +1,10 @@
 """The hook through which a persistent cache of per-commit results reaches the git layer.
 
 A commit id names its content, so a commit's file changes and patch ids never change, nor
-does the first-parent line below it: a store may keep them between runs. The git layer only
-sees this protocol; the SQLite implementation lives in `drift.ci.cache`. Without a store,
-nothing here is used.
+does the first-parent line below it, nor (for a given libgit2 and merge configuration) how a
+merge compares with git's own merge of its parents: a store may keep them between runs. The
+git layer only sees this protocol; the SQLite implementation lives in `drift.ci.cache`.
+Without a store, nothing here is used.
 """
 
 from __future__ import annotations
