@@ -15,8 +15,8 @@ is neither read nor sent for again.
 from __future__ import annotations
 
 import contextlib
+import marshal
 import os
-import pickle
 import signal
 import sys
 import threading
@@ -120,7 +120,7 @@ class BaseLines:
                 os.close(read)
                 with os.fdopen(write, "wb") as out:
                     for answer in _read_lines(path, order):
-                        pickle.dump(answer, out, pickle.HIGHEST_PROTOCOL)
+                        out.write(_frame(answer))
                         out.flush()
                 status = 0
             finally:
@@ -140,18 +140,40 @@ class BaseLines:
         assert self._source is not None
         try:
             while True:
-                env, trees = pickle.load(self._source)
+                env, trees = _unframe(self._source)
                 with self._arrived:
                     self._done[env] = trees
                     self._from_child.add(env)
                     self._arrived.notify_all()
-        except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError):
+        except (EOFError, OSError, ValueError, TypeError):
             pass
         finally:
             self._source.close()
             with self._arrived:
                 self._receiving = False
                 self._arrived.notify_all()
+
+
+def _frame(answer: tuple[int, LineTrees]) -> bytes:
+    """One line's answer as the child sends it: its length, then marshal data. marshal, not
+    pickle: 0.01 s to encode 230k trees against 0.20 s, on the child's critical path; read
+    whole by length, so decoding is one call (marshal reading a stream object asks it for
+    every value). The stream is the parent's own pipe from its own child."""
+    body = marshal.dumps(answer)
+    return len(body).to_bytes(8, "little") + body
+
+
+def _unframe(source: BinaryIO) -> tuple[int, LineTrees]:
+    """The next answer on the pipe; EOFError at its end or on a cut frame."""
+    head = source.read(8)
+    if len(head) < 8:
+        raise EOFError("no more lines")
+    size = int.from_bytes(head, "little")
+    body = source.read(size)
+    if len(body) < size:
+        raise EOFError("a cut frame")
+    env, trees = marshal.loads(body)
+    return int(env), trees
 
 
 def _read_lines(path: Path, order: list[tuple[int, str | None]]) -> Iterator[tuple[int, LineTrees]]:
