@@ -246,9 +246,8 @@ class _Audited:
     """The report (its clock set), its commits' Drift-Ignore reasons, its JSON sections."""
     key: str | None = None
     """The report cache key of its inputs; None when the cache is off or cannot answer."""
-    hit: bool = False
     analysis: Analysis | None = None
-    """The analysis when one ran (the change graph needs it)."""
+    """The analysis when one ran (the change graph needs it); None: the cache answered."""
 
 
 def _audited(args: argparse.Namespace, path: Path, ci: CiRun, quiet: bool) -> _Audited:
@@ -265,7 +264,7 @@ def _audited(args: argparse.Namespace, path: Path, ci: CiRun, quiet: bool) -> _A
             if _timings(args):
                 seconds = time.perf_counter() - start
                 print(f"drift: cached report: {seconds:.3f} s", file=sys.stderr)
-            return _Audited(cached, key, hit=True)
+            return _Audited(cached, key)
     analysis = _analyse(args, path, quiet, settings, repo)
     data = analysis.report.to_dict()
     trailers = trailer_reasons(data, lambda commit: analysis.repo.commit(commit).message)
@@ -292,17 +291,7 @@ def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
         for line in reasons(data):
             print(line, file=sys.stderr)
     rendering = time.perf_counter()
-    cached = ci.reports is not None and audited.key is not None
-    stale = not audited.hit  # a new entry, or one whose JSON sections no longer match
-    if args.json and not cached:
-        write_output(args.json, render_json(data))
-    elif args.json:
-        # The JSON sections CI work left unchanged are reused from the cache entry.
-        before = dict(entry.json)
-        write_output(args.json, render_json(data, entry.json, own=entry.report))
-        stale = stale or entry.json != before
-    if ci.reports is not None and audited.key is not None and stale:
-        ci.reports.store(audited.key, entry)
+    _write_json(args, ci, audited, data)
     if args.graph and audited.analysis is not None:
         from drift.graph import build_graph
         from drift.graph_io import write_graph
@@ -320,6 +309,21 @@ def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
     if _timings(args):  # the views, the terminal summary and the cache entry
         print(f"drift: render: {time.perf_counter() - rendering:.3f} s", file=sys.stderr)
     return ci.finish(data, Console(stderr=True, no_color=True) if json_to_stdout else console)
+
+
+def _write_json(
+    args: argparse.Namespace, ci: CiRun, audited: _Audited, data: dict[str, Any]
+) -> None:
+    """The JSON report, reusing the cache entry's text of every section CI work left unchanged;
+    then the entry itself, when it is new or its sections no longer match what was written."""
+    entry, key = audited.entry, audited.key
+    kept = dict(entry.json)
+    if args.json:
+        memo = entry.json if ci.reports is not None and key is not None else None
+        write_output(args.json, render_json(data, memo, own=entry.report))
+    changed = audited.analysis is not None or entry.json != kept
+    if ci.reports is not None and key is not None and changed:
+        ci.reports.store(key, entry)
 
 
 def _stdout_target(*targets: str | None) -> bool:

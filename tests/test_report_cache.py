@@ -296,3 +296,18 @@ def test_a_hit_writes_its_own_time_even_if_every_section_is_kept(
     assert "drift: cached report" in capsys.readouterr().err
     warm = json.loads((tmp_path / "warm.json").read_text())
     assert warm["generated_at"] == "2033-05-18T03:33:20Z"
+
+
+def test_a_run_without_json_fills_the_cache_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The terminal summary alone (no --json): the analysed report is kept all the same, and
+    the next run, with --json, is answered from it and writes what a fresh analysis writes."""
+    b = four_envs(tmp_path)
+    cached = ["audit", str(b.path), "--cache", str(tmp_path / "cache")]
+    assert cli.main(cached) == 0
+    capsys.readouterr()
+    _, fresh, _ = run(["audit", str(b.path), "--no-cache"], tmp_path / "fresh.json", capsys)
+    forbid_analysis(monkeypatch)
+    _, warm, err = run(cached, tmp_path / "warm.json", capsys)
+    assert "drift: cached report:" in err and warm == fresh

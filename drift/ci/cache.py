@@ -77,9 +77,11 @@ def default_cache_dir() -> Path:
 class CommitCache:
     """A `drift.git.store.CommitStore` backed by one SQLite file; `close()` saves new rows."""
 
-    def __init__(self, conn: sqlite3.Connection | None, path: Path, notes: list[str]) -> None:
-        self._conn, self.path, self.notes = conn, path, notes
-        self._unopened = False
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.notes: list[str] = []
+        self._conn: sqlite3.Connection | None = None
+        self._unopened = True
         """Opened lazily: the file is checked and connected on first use."""
         self._new_changes: dict[str, str] = {}
         self._new_ids: dict[tuple[str, int], str | None] = {}
@@ -95,9 +97,7 @@ class CommitCache:
     def open(cls, folder: Path) -> CommitCache:
         """The cache in `folder`: created, or checked and rebuilt when it cannot be trusted,
         when first used."""
-        cache = cls(None, folder / FILENAME, [])
-        cache._unopened = True
-        return cache
+        return cls(folder / FILENAME)
 
     def _connection(self) -> sqlite3.Connection | None:
         if self._unopened:
