@@ -9,22 +9,20 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
-import traceback
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich import console as rich_console
 from rich.console import Console
 from rich.text import Text
 
 from drift import __version__
-from drift.ci.accept import trailer_reasons
 from drift.ci.commands import add_ci_arguments, add_ci_subcommands, run_baseline, run_diff
-from drift.ci.report_cache import CachedReport, report_key
+from drift.ci.report_cache import CachedReport, report_key, timeless_texts
 from drift.ci.run import CiRun
 from drift.config import (
     Settings,
@@ -36,11 +34,9 @@ from drift.config import (
 )
 from drift.errors import EXIT_CRASH, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, DriftError
 from drift.git.repository import GitRepository
-from drift.progress import NullProgress, ProgressSink, RichProgress
-from drift.render.json_report import render_json
+from drift.render.json_report import render_json, replay_json
 from drift.render.load import load_report
 from drift.render.output import write_output
-from drift.render.terminal import render_terminal
 from drift.timefmt import iso
 
 if TYPE_CHECKING:
@@ -224,6 +220,7 @@ def _analyse(
 ) -> Analysis:
     """The one analysis of a command, with a progress bar on a terminal unless `quiet`."""
     from drift.audit import analyse  # the engine: only when no cached report answers
+    from drift.progress import NullProgress, ProgressSink, RichProgress
 
     settings = settings or _settings(args)
     timings: dict[str, float] = {}
@@ -260,11 +257,13 @@ def _audited(args: argparse.Namespace, path: Path, ci: CiRun, quiet: bool) -> _A
         key = report_key(repo, settings)
         cached = ci.reports.load(key) if key is not None else None
         if cached is not None:
-            cached.report["generated_at"] = iso(int(time.time()))
+            cached.clock = iso(int(time.time()))
             if _timings(args):
                 seconds = time.perf_counter() - start
                 print(f"drift: cached report: {seconds:.3f} s", file=sys.stderr)
             return _Audited(cached, key)
+    from drift.ci.accept import trailer_reasons  # a hit has its trailers stored
+
     analysis = _analyse(args, path, quiet, settings, repo)
     data = analysis.report.to_dict()
     trailers = trailer_reasons(data, lambda commit: analysis.repo.commit(commit).message)
@@ -283,23 +282,13 @@ def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
     previous = load_report(args.previous) if args.previous else ci.previous
     with ci.cache_scope():
         audited = _audited(args, path, ci, quiet=json_to_stdout)
-    entry = audited.entry
-    data = ci.apply(entry.report, trailers=entry.trailers)
-    if args.debug:
-        from drift.render.debug import reasons
-
-        for line in reasons(data):
-            print(line, file=sys.stderr)
     rendering = time.perf_counter()
-    _write_json(args, ci, audited, data)
-    if args.graph and audited.analysis is not None:
-        from drift.graph import build_graph
-        from drift.graph_io import write_graph
-
-        write_graph(build_graph(audited.analysis), args.graph)
-    written = _write_views(args, data, previous)
-    if not json_to_stdout and not getattr(args, "quiet", False):
-        render_terminal(data, console)
+    screen = None if json_to_stdout or getattr(args, "quiet", False) else console
+    data: dict[str, Any] | None = None
+    written: list[str] = []
+    if not _replayed(args, ci, audited, screen):
+        data, written = _rendered(args, ci, audited, screen, previous)
+    if screen is not None:
         if args.json:
             console.print(Text(f"JSON report written to {args.json}"))
         if args.graph:
@@ -311,19 +300,102 @@ def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
     return ci.finish(data, Console(stderr=True, no_color=True) if json_to_stdout else console)
 
 
-def _write_json(
-    args: argparse.Namespace, ci: CiRun, audited: _Audited, data: dict[str, Any]
-) -> None:
-    """The JSON report, reusing the cache entry's text of every section CI work left unchanged;
-    then the entry itself, when it is new or its sections no longer match what was written."""
-    entry, key = audited.entry, audited.key
-    kept = dict(entry.json)
+def _replayed(
+    args: argparse.Namespace, ci: CiRun, audited: _Audited, screen: Console | None
+) -> bool:
+    """Write what the plain run that stored a cache entry wrote (its JSON text, its terminal
+    summary), with this run's time, when this run would write the same: a hit of a plain run
+    asking for nothing else. The report itself is never decoded then."""
+    entry = audited.entry
+    if audited.analysis is not None or args.debug or args.html or args.markdown or args.graph:
+        return False
+    if not ci.plain(entry.trailers) or (args.json and not entry.plain):
+        return False
+    summary = None
+    if screen is not None:
+        summary = entry.screens.get(_screen_key(screen) or "")
+        if summary is None:
+            return False
     if args.json:
-        memo = entry.json if ci.reports is not None and key is not None else None
+        write_output(args.json, replay_json(entry.json, {"generated_at": entry.clock}))
+    if screen is not None and summary is not None:
+        _show(screen, summary)
+    return True
+
+
+def _rendered(
+    args: argparse.Namespace,
+    ci: CiRun,
+    audited: _Audited,
+    screen: Console | None,
+    previous: dict[str, Any] | None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The report with this run's CI work, written as JSON, views, graph and summary; the cache
+    entry saved when it is new or what it keeps no longer matches what was written. Returns
+    the report and what was written besides."""
+    entry, key = audited.entry, audited.key
+    cacheable = ci.reports is not None and key is not None
+    plain = ci.plain(entry.trailers)
+    kept = (timeless_texts(entry.json), entry.plain, dict(entry.screens))
+    data = ci.apply(entry.report, trailers=entry.trailers)
+    if args.debug:
+        from drift.render.debug import reasons
+
+        for line in reasons(data):
+            print(line, file=sys.stderr)
+    if args.json:
+        memo = entry.json if cacheable else None
         write_output(args.json, render_json(data, memo, own=entry.report))
-    changed = audited.analysis is not None or entry.json != kept
+        entry.plain = plain
+    if args.graph and audited.analysis is not None:
+        from drift.graph import build_graph
+        from drift.graph_io import write_graph
+
+        write_graph(build_graph(audited.analysis), args.graph)
+    written = _write_views(args, data, previous)
+    if screen is not None:
+        from drift.render.terminal import render_terminal  # rich's tables: not for a replay
+
+        screen_key = _screen_key(screen)
+        with screen.capture() as captured:
+            render_terminal(data, screen)
+        _show(screen, captured.get())
+        if plain and screen_key is not None:
+            entry.screens = {screen_key: captured.get()}  # the newest console only
+    now = (timeless_texts(entry.json), entry.plain, entry.screens)
+    changed = audited.analysis is not None or now != kept
     if ci.reports is not None and key is not None and changed:
         ci.reports.store(key, entry)
+    return data, written
+
+
+def _screen_key(console: Console) -> str | None:
+    """What a summary rendered for `console` depends on besides the report: its size,
+    encoding, colours and terminal, and rich's own code. None: never replayed (consoles that
+    do not write rendered text to their file as it is)."""
+    if console.legacy_windows or console.is_jupyter:
+        return None
+    options = console.options
+    rich_code = os.stat(rich_console.__file__)
+    return repr(
+        (
+            options.size,
+            options.is_terminal,
+            options.encoding,
+            console.color_system,
+            console.no_color,
+            console.is_dumb_terminal,
+            rich_code.st_size,
+            rich_code.st_mtime_ns,
+        )
+    )
+
+
+def _show(console: Console, text: str) -> None:
+    """Write text a console rendered, as its own printing would have (drift.render.terminal
+    is rendered into a string first, so a cache entry can keep it)."""
+    console.file.write(text)
+    console.file.flush()
 
 
 def _stdout_target(*targets: str | None) -> bool:
@@ -361,6 +433,8 @@ def _write_views(
 
 
 def _report(args: argparse.Namespace, console: Console) -> int:
+    from drift.render.terminal import render_terminal
+
     data = load_report(Path(args.report))
     to_stdout = _stdout_target(args.html, args.markdown)
     previous = load_report(args.previous) if args.previous else None
@@ -397,6 +471,8 @@ def _explain(args: argparse.Namespace, console: Console) -> int:
 
 
 def _demo(args: argparse.Namespace, console: Console) -> int:
+    import tempfile
+
     from drift_fixtures.demo import build_demo
 
     out = Path(args.out)
@@ -443,6 +519,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:  # a crash: one line, the traceback only when asked
         if debug:
+            import traceback
+
             traceback.print_exc()
         print(
             f"drift: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",

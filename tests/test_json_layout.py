@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from drift.audit import run_audit
 from drift.config import Settings
 from drift.render import json_report
-from drift.render.json_report import MEMO_MIN, OWN, Memo, render_json, value_digest
+from drift.render.json_report import OWN, Memo, render_json, replay_json, value_digest
 from tests.small_repos import four_envs
 
 _JSON = st.recursive(
@@ -61,12 +61,25 @@ def test_a_memo_renders_the_same_text(data: dict[str, Any]) -> None:
     assert render_json(data, memo) == render_json(data) == render_json(data, memo)
 
 
+@given(st.dictionaries(st.text(), _JSON, max_size=6), st.data())
+def test_a_replay_writes_the_rendering_its_memo_holds(data: dict[str, Any], draw: Any) -> None:
+    """Every section from the memo alone, except those given live, rendered from their value;
+    texts kept as UTF-8 bytes (as a cache entry keeps them) are written as they are."""
+    memo: Memo = {}
+    render_json(data, memo)
+    live = {k: draw.draw(_JSON) for k in data if draw.draw(st.booleans())}
+    as_kept: Memo = {k: (tag, str(text).encode()) for k, (tag, text) in memo.items()}
+    expected = render_json({k: live.get(k, v) for k, v in data.items()}).encode()
+    assert replay_json(memo, live) == replay_json(as_kept, live) == expected
+    assert render_json(data, as_kept) == render_json(data)  # kept bytes reused as text
+
+
 def test_a_section_is_reused_exactly_when_its_value_is_unchanged() -> None:
-    findings: list[dict[str, Any]] = [{"id": n, "kind": "pending"} for n in range(MEMO_MIN // 10)]
+    findings: list[dict[str, Any]] = [{"id": n, "kind": "pending"} for n in range(500)]
     big: dict[str, Any] = {"findings": findings, "n": 1}
     memo: Memo = {}
     render_json(big, memo)
-    assert set(memo) == {"findings"}  # small sections are not worth a digest
+    assert list(memo) == ["findings", "n"]  # every section, in order
     digest = memo["findings"][0]
     memo["findings"] = (digest, "[REUSED]")  # what reuse looks like
     assert '"findings": [REUSED]' in render_json(big, memo)
@@ -97,7 +110,7 @@ def test_an_own_section_is_never_digested_and_reused_only_by_identity(
 ) -> None:
     """The owner's own sections (a cached report's) are tagged, not digested; a text tagged
     own is reused only for that very object, and a changed section gets a digest."""
-    findings: list[dict[str, Any]] = [{"id": n, "kind": "pending"} for n in range(MEMO_MIN // 10)]
+    findings: list[dict[str, Any]] = [{"id": n, "kind": "pending"} for n in range(500)]
     own: dict[str, Any] = {"findings": findings}
     digested: list[Any] = []
     real = json_report.value_digest
@@ -146,7 +159,7 @@ def test_compact_lines_as_json_dumps_writes_them_with_or_without_the_c_encoder(
 
 
 def test_the_memo_keeps_only_this_renderings_sections() -> None:
-    findings = [{"id": n, "kind": "pending"} for n in range(MEMO_MIN // 10)]
+    findings = [{"id": n, "kind": "pending"} for n in range(500)]
     memo: Memo = {"ci": ("stale digest", "[a section this report no longer has]")}
     render_json({"findings": findings, "n": 1}, memo)
-    assert set(memo) == {"findings"}
+    assert list(memo) == ["findings", "n"]

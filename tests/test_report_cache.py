@@ -21,7 +21,6 @@ from drift.ci import report_cache
 from drift.ci.report_cache import FOLDER, KEEP, CachedReport, ReportCache, report_key
 from drift.config import Settings
 from drift.git.repository import GitRepository
-from drift.render import json_report
 from tests.small_repos import four_envs
 from tests.test_ci_accept import ignored_hotfix
 
@@ -166,9 +165,11 @@ def test_a_damaged_entry_is_deleted_and_never_trusted(
     elif damage == "foreign":
         entry.write_bytes(b"not a drift cache entry at all")
     else:  # a well-formed entry of another report behind this one's digest
-        other = {"report": {**cold, "findings": []}, "trailers": {}}
-        header = len(report_cache._MAGIC) + 32  # magic and SHA-256 of the original body
-        entry.write_bytes(blob[:header] + marshal.dumps(other))
+        head = marshal.dumps({"trailers": {}, "json": {}, "plain": False, "screens": {}})
+        other = marshal.dumps({**cold, "findings": []})
+        magic = len(report_cache._MAGIC)  # then the head's length and the SHA-256 of the body
+        digest = blob[magic + 8 : magic + 8 + 32]
+        entry.write_bytes(blob[:magic] + len(head).to_bytes(8, "little") + digest + head + other)
     monkeypatch.setattr(time, "time", lambda: 2_000_000_000.0)  # a later run: the entry has no time
     code = cli.main([*argv, "--json", str(tmp_path / "again.json"), "--debug"])
     captured = capsys.readouterr()
@@ -227,8 +228,6 @@ def test_a_hit_reuses_json_sections_only_while_they_match(
     """The entry keeps the JSON texts of the report's large sections. A hit with the same CI
     work rewrites nothing; a hit whose CI work changes a section (a baseline now accepts
     findings) writes that section anew, the same as a run without cache, and keeps it."""
-    small_sections = 64  # this repository's findings are short; the clock's line is shorter
-    monkeypatch.setattr(json_report, "MEMO_MIN", small_sections)
     b = ignored_hotfix(tmp_path)
     cache = tmp_path / "cache"
     argv = ["audit", str(b.path), "--cache", str(cache)]
@@ -246,7 +245,6 @@ def test_a_hit_reuses_json_sections_only_while_they_match(
     assert cli.main(["baseline", "write", str(baseline), str(b.path)]) == 0
     plain = ["audit", str(b.path), "--no-cache", "--baseline", str(baseline)]
     _, fresh, _ = run(plain, tmp_path / "fresh.json", capsys)
-    monkeypatch.setattr(json_report, "MEMO_MIN", small_sections)
     forbid_analysis(monkeypatch)
     with_baseline = [*argv, "--baseline", str(baseline)]
     _, accepted, err = run(with_baseline, tmp_path / "accepted.json", capsys)
@@ -268,7 +266,6 @@ def test_a_text_ci_work_changed_is_never_reused_for_the_report_itself(
 ) -> None:
     """A run with a baseline keeps the accepted findings' text; the next run without it
     renders the report's own findings (no trailer here: nothing else accepts them)."""
-    monkeypatch.setattr(json_report, "MEMO_MIN", 64)
     b = four_envs(tmp_path)
     baseline = tmp_path / "baseline.json"
     assert cli.main(["baseline", "write", str(baseline), str(b.path)]) == 0
@@ -286,8 +283,7 @@ def test_a_hit_writes_its_own_time_even_if_every_section_is_kept(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The stored report has no time: no stored text may stand for the time of the run that
-    stored it, however small the sections kept."""
-    monkeypatch.setattr(json_report, "MEMO_MIN", 0)
+    stored it, though every section's text is kept."""
     b = four_envs(tmp_path)
     argv = ["audit", str(b.path), "--cache", str(tmp_path / "cache"), "--json"]
     assert cli.main([*argv, str(tmp_path / "cold.json")]) == 0
@@ -311,3 +307,128 @@ def test_a_run_without_json_fills_the_cache_too(
     forbid_analysis(monkeypatch)
     _, warm, err = run(cached, tmp_path / "warm.json", capsys)
     assert "drift: cached report:" in err and warm == fresh
+
+
+class Decodes:
+    """Counts how often a cached report is decoded (a replay never decodes it)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real = CachedReport.report
+
+        def report(entry: CachedReport) -> dict[str, Any]:
+            if not isinstance(entry.source, dict):
+                self.count += 1
+            return real.fget(entry)  # type: ignore[attr-defined,no-any-return]
+
+        monkeypatch.setattr(CachedReport, "report", property(report))
+
+
+def plain_run(argv: list[str], out: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """`drift audit ...` as a user runs it (no --debug): stdout, and the JSON text without its
+    time."""
+    assert cli.main([*argv, "--json", str(out)]) == 0
+    lines = out.read_text().splitlines(keepends=True)
+    return capsys.readouterr().out, "".join(line for line in lines if "generated_at" not in line)
+
+
+def test_a_plain_hit_replays_what_the_plain_run_wrote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No CI work of its own and nothing changed: the JSON text and the terminal summary are
+    those of the run that stored the entry, byte for byte, with this run's time; the report is
+    never decoded. The same as a fresh analysis writes."""
+    b = four_envs(tmp_path)
+    out = tmp_path / "report.json"
+    argv = ["audit", str(b.path), "--cache", str(tmp_path / "cache")]
+    fresh = plain_run(["audit", str(b.path), "--no-cache"], out, capsys)
+    cold = plain_run(argv, out, capsys)
+    decodes = Decodes(monkeypatch)
+    forbid_analysis(monkeypatch)
+    monkeypatch.setattr(time, "time", lambda: 2_000_000_000.0)
+    warm = plain_run(argv, out, capsys)
+    assert decodes.count == 0
+    assert warm == cold == fresh
+    assert "Findings by kind" in warm[0] and '"findings": [' in warm[1]
+    assert json.loads(out.read_text())["generated_at"] == "2033-05-18T03:33:20Z"
+    assert cli.main([*argv, "--json", "-", "--quiet"]) == 0  # to stdout, as bytes
+    text = capsys.readouterr().out
+    assert "".join(x for x in text.splitlines(True) if "generated_at" not in x) == fresh[1]
+    assert decodes.count == 0
+
+
+@pytest.mark.parametrize(
+    "other",
+    [["--color", "always"], ["--fail-on", "cross_merge"], ["--html", "{tmp}/r.html"], ["--debug"]],
+)
+def test_a_hit_replays_only_what_this_run_would_write(
+    other: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another console, a gate, a view or debug lines: the report is decoded and rendered, as
+    a fresh analysis renders it. A summary for another console is kept for the next run."""
+    other = [arg.replace("{tmp}", str(tmp_path)) for arg in other]
+    b = four_envs(tmp_path)
+    out = tmp_path / "report.json"
+    argv = ["audit", str(b.path), "--cache", str(tmp_path / "cache")]
+    fresh = plain_run(["audit", str(b.path), "--no-cache", *other], out, capsys)
+    plain_run(argv, out, capsys)
+    decodes = Decodes(monkeypatch)
+    forbid_analysis(monkeypatch)
+    assert plain_run([*argv, *other], out, capsys) == fresh
+    assert decodes.count == 1
+    again = plain_run([*argv, *other], out, capsys)
+    assert again == fresh
+    replayed = other == ["--color", "always"]  # the others always need the report
+    assert decodes.count == (1 if replayed else 2)
+    if replayed:
+        assert "\x1b[" in again[0]  # the coloured summary, not the plain one
+
+
+def test_a_hit_with_trailers_to_accept_is_never_replayed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drift-Ignore trailers mark findings on every run: that is CI work of the run's own."""
+    b = ignored_hotfix(tmp_path)
+    out = tmp_path / "report.json"
+    argv = ["audit", str(b.path), "--cache", str(tmp_path / "cache")]
+    fresh = plain_run(["audit", str(b.path), "--no-cache"], out, capsys)
+    plain_run(argv, out, capsys)
+    decodes = Decodes(monkeypatch)
+    assert plain_run(argv, out, capsys) == fresh
+    assert decodes.count == 1 and '"accepted": {' in fresh[1]
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        {"width": 90},
+        {"color_system": None},
+        {"no_color": True},
+        {"legacy_windows": True},
+    ],
+)
+def test_a_summary_is_replayed_only_on_the_console_it_was_rendered_for(
+    second: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Width, colours and terminal decide the summary's text: another console renders anew."""
+    from rich.console import Console
+
+    first: dict[str, Any] = {"width": 130, "color_system": "truecolor", "force_terminal": True}
+    b = four_envs(tmp_path)
+    out = tmp_path / "report.json"
+    argv = ["audit", str(b.path), "--cache", str(tmp_path / "cache")]
+    monkeypatch.setattr(cli, "_console", lambda color: Console(**{**first, **second}))
+    fresh = plain_run(["audit", str(b.path), "--no-cache"], out, capsys)
+    monkeypatch.setattr(cli, "_console", lambda color: Console(**first))
+    plain_run(argv, out, capsys)
+    assert plain_run(argv, out, capsys)[0] != fresh[0]
+    decodes = Decodes(monkeypatch)
+    monkeypatch.setattr(cli, "_console", lambda color: Console(**{**first, **second}))
+    assert plain_run(argv, out, capsys) == fresh
+    assert decodes.count == 1

@@ -14,13 +14,17 @@ that lists unreadable commits are never stored: fetching objects changes their a
 without changing any ref. CI work (accepted findings, gates, baseline, history) is applied
 after the cache, on every run; the `Drift-Ignore` trailers it reads are stored beside the
 report (they are in commit messages, fixed by the key), so a hit reads no commit at all.
-The JSON texts of the report's large sections are stored too (drift.render.json_report's
-memo): a hit writes the JSON reusing every section whose value CI work left unchanged.
+The JSON texts of the report's sections are stored too (drift.render.json_report's memo): a
+hit writes the JSON reusing every section whose value CI work left unchanged. A hit of a plain
+run (no CI work of its own: no gates, baseline, history or trailers) replays what the plain
+run that stored the entry wrote, the JSON text and the terminal summary, without decoding the
+report at all; only the time is written anew (drift.cli).
 
-Entries are `marshal` data (the fastest decoder in the standard library: 0.04 s for a
-100k-commit report against 0.06 s for JSON) behind a SHA-256 of the payload, checked before
-it is decoded: marshal must never see a truncated or foreign file. A bad entry is a miss and
-is deleted. Only the newest `KEEP` entries are kept.
+An entry is a head (trailers, JSON texts, terminal summaries) and the report, each `marshal`
+data (the fastest decoder in the standard library: 0.04 s for a 100k-commit report against
+0.06 s for JSON), behind one SHA-256 of both, checked before anything is decoded: marshal must
+never see a truncated or foreign file. A bad entry is a miss and is deleted. Only the newest
+`KEEP` entries are kept.
 """
 
 from __future__ import annotations
@@ -37,12 +41,15 @@ from typing import Any
 import drift
 from drift.collector import collector_paused
 from drift.config import Settings
+from drift.errors import DriftError
 from drift.git.repository import GitRepository
 from drift.render.json_report import Memo
 
 FOLDER = "reports-v1"
 KEEP = 8
-_MAGIC = b"drift-report-cache 1\n"
+_MAGIC = b"drift-report-cache 2\n"
+CLOCK = "clock"
+"""The tag of the clock's place in a stored memo: its text is never kept."""
 _DIGEST = hashlib.sha256().digest_size
 
 
@@ -72,15 +79,47 @@ def report_key(repo: GitRepository, settings: Settings) -> str | None:
     return digest.hexdigest()
 
 
-@dataclass
+@dataclass(eq=False)
 class CachedReport:
-    """One entry: the report (no time in it), its trailer reasons, its JSON sections."""
+    """One entry: the report (no time in it), its trailer reasons, its JSON sections, and the
+    terminal summary of a plain run (drift.ci.run.CiRun.plain), which a hit can replay."""
 
-    report: dict[str, Any]
+    source: dict[str, Any] | bytes | memoryview
+    """The report, or its marshal bytes (checked) until something reads it: a replayed run
+    never does, and a 100k-commit report takes 0.03 s to decode."""
     trailers: dict[str, str]
     json: Memo = field(default_factory=dict)
-    """JSON texts of large sections (drift.render.json_report): tagged OWN when rendered from
-    this report's own section, else by the digest of the value CI work made of it."""
+    """JSON texts of every section of the last rendering (drift.render.json_report): tagged OWN
+    when rendered from this report's own section, else by the digest of the value CI work made
+    of it; the clock's text is never kept."""
+    plain: bool = False
+    """`json` is the rendering of a plain run: one without CI work of its own."""
+    screens: dict[str, str] = field(default_factory=dict)
+    """A plain run's terminal summary, by the console it was rendered for (drift.cli)."""
+    clock: str = ""
+    """The time of the run a stored report answers (it has none of its own): written into the
+    report when it is decoded, and into a replayed JSON text."""
+
+    @property
+    def report(self) -> dict[str, Any]:
+        if not isinstance(self.source, dict):
+            report = _decode(self.source)
+            if not isinstance(report, dict) or not isinstance(report.get("findings"), list):
+                raise DriftError("a cached report passed its check but is no report")
+            report["generated_at"] = self.clock
+            self.source = report
+        return self.source
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CachedReport) and (
+            self.report,
+            self.trailers,
+            self.json,
+            self.plain,
+            self.screens,
+        ) == (other.report, other.trailers, other.json, other.plain, other.screens)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class ReportCache:
@@ -93,44 +132,59 @@ class ReportCache:
         """The entry this run's report came from, if it came from one."""
 
     def load(self, key: str) -> CachedReport | None:
-        """The entry stored for `key`, or None (a miss, or an entry that failed its check)."""
+        """The entry stored for `key`, or None (a miss, or an entry that failed its check).
+
+        The whole file is checked; the report itself is decoded only when read."""
         path = self.folder / key
         try:
             blob = path.read_bytes()
         except OSError:
             return None
-        # A view, not a slice: the body is 20-60 MB and a slice would copy it.
-        head, body = blob[: len(_MAGIC) + _DIGEST], memoryview(blob)[len(_MAGIC) + _DIGEST :]
-        if head[: len(_MAGIC)] == _MAGIC and head[len(_MAGIC) :] == hashlib.sha256(body).digest():
-            try:
-                data = _decode(body)
-            except (EOFError, ValueError, TypeError):
-                data = None
-            if _well_formed(data):
-                os.utime(path)  # newest use: kept longest
-                self.reused = path
-                report, trailers = data["report"], data["trailers"]
-                return CachedReport(report, trailers, data.get("json", {}))
+        head = _checked(blob)
+        if head is not None:
+            os.utime(path)  # newest use: kept longest
+            self.reused = path
+            return CachedReport(
+                memoryview(blob)[head[1] :],
+                head[0]["trailers"],
+                head[0]["json"],
+                plain=head[0]["plain"],
+                screens=head[0]["screens"],
+            )
         self.notes.append(f"cached report {path} failed its check: deleted")
         path.unlink(missing_ok=True)
         return None
 
     def store(self, key: str, entry: CachedReport) -> None:
         """Save an entry atomically; on any error say so and go on (the cache is optional)."""
+        report: bytes | memoryview
         try:
-            # The clock is not an input: the entry holds no time, a hit writes its own.
-            timeless = {**entry.report, "generated_at": ""}
-            # The stored report has no time, so no text may stand for the time it had.
-            texts = {key: text for key, text in entry.json.items() if key != "generated_at"}
-            body = marshal.dumps({"report": timeless, "trailers": entry.trailers, "json": texts})
+            if isinstance(entry.source, dict):
+                # The clock is not an input: the entry holds no time, a hit writes its own.
+                report = marshal.dumps({**entry.source, "generated_at": ""})
+            else:
+                report = entry.source  # never decoded: stored as it was read
+            texts = {k: (t[0], _utf8(t[1])) for k, t in timeless_texts(entry.json).items()}
+            head = marshal.dumps(
+                {
+                    "trailers": entry.trailers,
+                    "json": texts,
+                    "plain": entry.plain,
+                    "screens": entry.screens,
+                }
+            )
         except ValueError as exc:  # a value marshal cannot hold: nothing to reuse
             self.notes.append(f"report not cached ({exc})")
             return
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".tmp-", delete=False) as tmp:
-                tmp.write(_MAGIC + hashlib.sha256(body).digest())
-                tmp.write(body)  # not concatenated: one copy of a 20-60 MB body is enough
+                digest = hashlib.sha256(head)
+                digest.update(report)
+                tmp.write(_MAGIC + len(head).to_bytes(8, "little") + digest.digest())
+                # Not concatenated: one copy of a 20-60 MB entry is enough.
+                tmp.write(head)
+                tmp.write(report)
             os.replace(tmp.name, self.folder / key)
             self._prune()
         except OSError as exc:
@@ -146,6 +200,24 @@ class ReportCache:
             stale.unlink(missing_ok=True)
 
 
+def _checked(blob: bytes) -> tuple[dict[str, Any], int] | None:
+    """An entry's head (trailers, JSON texts, screens) and where its report starts, if the
+    whole entry passes its check and the head is well formed."""
+    start = len(_MAGIC) + 8 + _DIGEST
+    if blob[: len(_MAGIC)] != _MAGIC or len(blob) < start:
+        return None
+    length = int.from_bytes(blob[len(_MAGIC) : len(_MAGIC) + 8], "little")
+    # Views, not slices: the entry is 20-60 MB and a slice would copy it.
+    body = memoryview(blob)[start:]
+    if length > len(body) or blob[start - _DIGEST : start] != hashlib.sha256(body).digest():
+        return None
+    try:
+        head = _decode(body[:length])
+    except (EOFError, ValueError, TypeError):
+        return None
+    return (head, start + length) if _well_formed(head) else None
+
+
 def _decode(body: bytes | memoryview) -> Any:
     """The entry's data, decoded out of the cycle collector's way: a 300k-commit report is
     millions of lists and dicts, which the rest of the run only reads."""
@@ -153,15 +225,28 @@ def _decode(body: bytes | memoryview) -> Any:
         return marshal.loads(body)
 
 
-def _well_formed(data: Any) -> bool:
+def timeless_texts(memo: Memo) -> Memo:
+    """The texts an entry keeps of a rendering: the stored report has no time, so no text may
+    stand for the time it had; its place is kept, for a replay to write its own time there."""
+    return {k: (CLOCK, b"") if k == "generated_at" else text for k, text in memo.items()}
+
+
+def _utf8(text: str | bytes) -> bytes:
+    """Texts are kept as UTF-8: a replay writes them as they are, without decoding (0.02 s
+    for a 100k-commit report) or encoding them."""
+    return text.encode() if isinstance(text, str) else text
+
+
+def _well_formed(head: Any) -> bool:
     return (
-        isinstance(data, dict)
-        and isinstance(data.get("report"), dict)
-        and isinstance(data["report"].get("findings"), list)
-        and isinstance(data.get("trailers"), dict)
-        and isinstance(data.get("json", {}), dict)
+        isinstance(head, dict)
+        and isinstance(head.get("trailers"), dict)
+        and isinstance(head.get("plain"), bool)
+        and isinstance(head.get("screens"), dict)
+        and all(isinstance(t, str) for t in head["screens"].values())
+        and isinstance(head.get("json"), dict)
         and all(
-            isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, str) for x in v)
-            for v in data.get("json", {}).values()
+            isinstance(v, tuple) and len(v) == 2 and (type(v[0]), type(v[1])) == (str, bytes)
+            for v in head["json"].values()
         )
     )

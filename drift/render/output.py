@@ -16,12 +16,21 @@ def _umask() -> int:
     return current
 
 
-def write_output(target: str, text: str) -> None:
-    """Write `text` to `target` atomically (temp file + rename), or to stdout for `-`."""
+def write_output(target: str, text: str | bytes) -> None:
+    """Write `text` to `target` atomically (temp file + rename), or to stdout for `-`.
+
+    Bytes are UTF-8 text already (a replayed report): written as they are."""
     if target == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        if isinstance(text, bytes):
+            sys.stdout.flush()  # after what was printed before
+            sys.stdout.buffer.write(text)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
         return
+    # Encoded at once, as a text file's write would: the same bytes, no newline translation.
+    utf8 = text.encode() if isinstance(text, str) else text
     path = Path(target)
     if path.is_symlink():  # replace what the link points to, never the link itself
         path = path.resolve()
@@ -29,8 +38,8 @@ def write_output(target: str, text: str) -> None:
         # A device or pipe (`--json /dev/null`, a FIFO a CI step reads): renaming a temp file
         # over it would replace the device with a regular file, so write straight into it.
         try:
-            with path.open("w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
+            with path.open("wb") as handle:
+                handle.write(utf8)
         except OSError as exc:
             raise DriftError(f"cannot write {target}: {exc.strerror}") from exc
         return
@@ -39,8 +48,8 @@ def write_output(target: str, text: str) -> None:
         raise DriftError(f"cannot write {target}: folder {folder} does not exist")
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(utf8)
         os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; reports are ordinary files
         os.replace(temp, path)
     except BaseException:
