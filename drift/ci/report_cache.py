@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import mmap
 import os
 import sys
 import tempfile
@@ -137,7 +138,7 @@ class ReportCache:
         The whole file is checked; the report itself is decoded only when read."""
         path = self.folder / key
         try:
-            blob = path.read_bytes()
+            blob = _mapped(path)
         except OSError:
             return None
         head = _checked(blob)
@@ -200,7 +201,18 @@ class ReportCache:
             stale.unlink(missing_ok=True)
 
 
-def _checked(blob: bytes) -> tuple[dict[str, Any], int] | None:
+def _mapped(path: Path) -> bytes | mmap.mmap:
+    """The entry's bytes, mapped where the system allows replacing a mapped file (POSIX): the
+    pages are read where they are, not copied (18 MB at 100k commits). The mapping stays
+    valid, unchanged, when a later run replaces the entry: it holds the file it opened."""
+    if os.name != "posix":
+        return path.read_bytes()
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+
+
+def _checked(blob: bytes | mmap.mmap) -> tuple[dict[str, Any], int] | None:
     """An entry's head (trailers, JSON texts, screens) and where its report starts, if the
     whole entry passes its check and the head is well formed."""
     start = len(_MAGIC) + 8 + _DIGEST

@@ -102,16 +102,17 @@ def render_json(
     return "".join(out)
 
 
-def replay_json(memo: Memo, live: Mapping[str, Any]) -> bytes:
-    """The UTF-8 text of the rendering `memo` holds, its sections named in `live` rendered from
-    those values instead (a cached report's clock): no section is looked at, or digested."""
+def replay_json(memo: Memo, live: Mapping[str, Any]) -> list[bytes]:
+    """The UTF-8 text of the rendering `memo` holds, in pieces, its sections named in `live`
+    rendered from those values instead (a cached report's clock): no section is looked at, or
+    digested, and the pieces are written as they are (drift.render.output), never joined."""
     out: list[bytes] = []
     for n, (key, (_, text)) in enumerate(memo.items()):
         out.append(_opening(n, key).encode())
         text = _section(live[key]) if key in live else text
         out.append(text.encode() if isinstance(text, str) else text)
     out.append(_closing(bool(memo)).encode())
-    return b"".join(out)
+    return out
 
 
 def _opening(n: int, key: str) -> str:
