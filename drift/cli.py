@@ -357,11 +357,14 @@ def _rendered(
         from drift.render.terminal import render_terminal  # rich's tables: not for a replay
 
         screen_key = _screen_key(screen)
-        with screen.capture() as captured:
+        if screen_key is None:  # a console that does not print its rendering as text
             render_terminal(data, screen)
-        _show(screen, captured.get())
-        if plain and screen_key is not None:
-            entry.screens = {screen_key: captured.get()}  # the newest console only
+        else:
+            with screen.capture() as captured:
+                render_terminal(data, screen)
+            _show(screen, captured.get())
+            if plain:
+                entry.screens = {screen_key: captured.get()}  # the newest console only
     now = (timeless_texts(entry.json), entry.plain, entry.screens)
     changed = audited.analysis is not None or now != kept
     if ci.reports is not None and key is not None and changed:

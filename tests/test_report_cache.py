@@ -432,3 +432,24 @@ def test_a_summary_is_replayed_only_on_the_console_it_was_rendered_for(
     monkeypatch.setattr(cli, "_console", lambda color: Console(**{**first, **second}))
     assert plain_run(argv, out, capsys) == fresh
     assert decodes.count == 1
+
+
+def test_a_console_that_is_never_replayed_prints_its_summary_itself(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A legacy Windows console colours through calls, not text: its summary is printed by
+    rich itself, never captured as text to be written (or kept) by drift."""
+    from rich.console import Console
+
+    def no_capture(self: Console) -> Any:
+        raise AssertionError("a legacy console's summary was captured")
+
+    b = four_envs(tmp_path)
+    monkeypatch.setattr(cli, "_console", lambda color: Console(legacy_windows=True, width=100))
+    fresh = plain_run(["audit", str(b.path), "--no-cache"], tmp_path / "a.json", capsys)
+    monkeypatch.setattr(Console, "capture", no_capture)
+    argv = ["audit", str(b.path), "--cache", str(tmp_path / "cache")]
+    assert plain_run(argv, tmp_path / "a.json", capsys) == fresh
+    (entry,) = (tmp_path / "cache" / FOLDER).iterdir()
+    stored = ReportCache(tmp_path / "cache").load(entry.name)
+    assert stored is not None and stored.screens == {}
