@@ -359,7 +359,12 @@ def test_a_plain_hit_replays_what_the_plain_run_wrote(
 
 @pytest.mark.parametrize(
     "other",
-    [["--color", "always"], ["--fail-on", "cross_merge"], ["--html", "{tmp}/r.html"], ["--debug"]],
+    [
+        ["--color", "always"],
+        ["--fail-on", "cross_merge"],
+        ["--html", "{tmp}/r.html"],
+        ["--debug"],
+    ],
 )
 def test_a_hit_replays_only_what_this_run_would_write(
     other: list[str],
@@ -453,3 +458,20 @@ def test_a_console_that_is_never_replayed_prints_its_summary_itself(
     (entry,) = (tmp_path / "cache" / FOLDER).iterdir()
     stored = ReportCache(tmp_path / "cache").load(entry.name)
     assert stored is not None and stored.screens == {}
+
+
+def test_a_hit_with_a_history_folder_is_never_replayed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A history folder gains this run's report: the report is decoded and written there."""
+    b = four_envs(tmp_path)
+    argv = ["audit", str(b.path), "--cache", str(tmp_path / "cache")]
+    plain_run(argv, tmp_path / "a.json", capsys)
+    decodes = Decodes(monkeypatch)
+    forbid_analysis(monkeypatch)
+    runs = tmp_path / "runs"
+    out, _ = plain_run([*argv, "--history", str(runs)], tmp_path / "b.json", capsys)
+    assert decodes.count == 1 and "Report added to the history" in out
+    (kept,) = runs.iterdir()
+    written = json.loads((tmp_path / "b.json").read_text())
+    assert json.loads(kept.read_text())["findings"] == written["findings"]
