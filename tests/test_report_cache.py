@@ -164,12 +164,13 @@ def test_a_damaged_entry_is_deleted_and_never_trusted(
         entry.write_bytes(blob[:-10] + bytes([blob[-10] ^ 0xFF]) + blob[-9:])
     elif damage == "foreign":
         entry.write_bytes(b"not a drift cache entry at all")
-    else:  # a well-formed entry of another report behind this one's digest
-        head = marshal.dumps({"trailers": {}, "json": {}, "plain": False, "screens": {}})
+    else:  # a well-formed entry of another report behind this one's check
         other = marshal.dumps({**cold, "findings": []})
-        magic = len(report_cache._MAGIC)  # then the head's length and the SHA-256 of the body
-        digest = blob[magic + 8 : magic + 8 + 32]
-        entry.write_bytes(blob[:magic] + len(head).to_bytes(8, "little") + digest + head + other)
+        head = {"trailers": {}, "plain": False, "screens": {}, "json": {}}
+        body = marshal.dumps({**head, "report": (0, len(other))})
+        magic = len(report_cache._MAGIC)  # then the head's length and the CRC of the rest
+        crc = blob[magic + 8 : magic + 12]
+        entry.write_bytes(blob[:magic] + len(body).to_bytes(8, "little") + crc + body + other)
     monkeypatch.setattr(time, "time", lambda: 2_000_000_000.0)  # a later run: the entry has no time
     code = cli.main([*argv, "--json", str(tmp_path / "again.json"), "--debug"])
     captured = capsys.readouterr()

@@ -53,11 +53,12 @@ def _compact(value: Any) -> str:
     return "".join(_C_ENCODER(value, 0))
 
 
-Memo = dict[str, tuple[str, str | bytes]]
+Memo = dict[str, tuple[str, str | bytes | memoryview]]
 """Top-level key -> (tag, its JSON text) of an earlier rendering, every key in its order; the
 tag is `OWN` for a text rendered from the `own` value given with it, else the digest of the
 value it was rendered from (empty when the value has none: that text is never reused). A text
-is a str as rendered, or its UTF-8 bytes as a cache entry keeps it (written as they are).
+is a str as rendered, or its UTF-8 bytes as a cache entry keeps them (a view of the entry):
+written as they are, decoded only when reused in a new rendering.
 """
 
 OWN = "own"
@@ -102,11 +103,11 @@ def render_json(
     return "".join(out)
 
 
-def replay_json(memo: Memo, live: Mapping[str, Any]) -> list[bytes]:
+def replay_json(memo: Memo, live: Mapping[str, Any]) -> list[bytes | memoryview]:
     """The UTF-8 text of the rendering `memo` holds, in pieces, its sections named in `live`
     rendered from those values instead (a cached report's clock): no section is looked at, or
     digested, and the pieces are written as they are (drift.render.output), never joined."""
-    out: list[bytes] = []
+    out: list[bytes | memoryview] = []
     for n, (key, (_, text)) in enumerate(memo.items()):
         out.append(_opening(n, key).encode())
         text = _section(live[key]) if key in live else text
@@ -136,7 +137,7 @@ def _reused(key: str, item: Any, earlier: Memo, memo: Memo, own: Mapping[str, An
     tag = OWN if own is not None and key in own and own[key] is item else value_digest(item)
     if before is not None and tag is not None and before[0] == tag:
         memo[key] = before  # as it was kept (bytes stay bytes for the next entry)
-        return before[1].decode() if isinstance(before[1], bytes) else before[1]
+        return before[1] if isinstance(before[1], str) else str(before[1], "utf-8")
     text = _section(item)
     memo[key] = (tag or "", text)
     return text

@@ -16,7 +16,7 @@ def _umask() -> int:
     return current
 
 
-def write_output(target: str, text: str | list[bytes]) -> None:
+def write_output(target: str, text: str | list[bytes | memoryview]) -> None:
     """Write `text` to `target` atomically (temp file + rename), or to stdout for `-`.
 
     A list is UTF-8 text already, in pieces (a replayed report): written piece by piece, as
