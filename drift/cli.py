@@ -240,7 +240,8 @@ class _Audited:
     """An audit's report, from the report cache or from an analysis that just ran."""
 
     entry: CachedReport
-    """The report (its clock set), its commits' Drift-Ignore reasons, its JSON sections."""
+    """The report (its clock set, or set when it is decoded), its commits' Drift-Ignore
+    reasons, its JSON sections and terminal summary."""
     key: str | None = None
     """The report cache key of its inputs; None when the cache is off or cannot answer."""
     analysis: Analysis | None = None
@@ -367,7 +368,7 @@ def _rendered(
                 entry.screens = {screen_key: captured.get()}  # the newest console only
     now = (timeless_texts(entry.json), entry.plain, entry.screens)
     changed = audited.analysis is not None or now != kept
-    if ci.reports is not None and key is not None and changed:
+    if ci.reports is not None and key is not None and changed:  # `cacheable`, for mypy
         ci.reports.store(key, entry)
     return data, written
 
