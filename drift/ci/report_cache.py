@@ -48,7 +48,7 @@ from drift.collector import collector_paused
 from drift.config import Settings
 from drift.errors import DriftError
 from drift.git.repository import GitRepository
-from drift.render.json_report import Memo
+from drift.render.json_report import Memo, utf8
 
 FOLDER = "reports-v1"
 KEEP = 8
@@ -175,7 +175,7 @@ class ReportCache:
             spans: dict[str, tuple[str, int, int]] = {}
             at = 0
             for k, (tag, text) in timeless_texts(entry.json).items():
-                data.append(_utf8(text))
+                data.append(utf8(text))  # kept as UTF-8: written as is, never decoded
                 spans[k] = (tag, at, at + len(data[-1]))
                 at = spans[k][2]
             data.append(report)
@@ -257,12 +257,6 @@ def timeless_texts(memo: Memo) -> Memo:
     """The texts an entry keeps of a rendering: the stored report has no time, so no text may
     stand for the time it had; its place is kept, for a replay to write its own time there."""
     return {k: (CLOCK, b"") if k == "generated_at" else text for k, text in memo.items()}
-
-
-def _utf8(text: str | bytes | memoryview) -> bytes | memoryview:
-    """Texts are kept as UTF-8: a replay writes them as they are, without decoding (0.02 s
-    for a 100k-commit report) or encoding them."""
-    return text.encode() if isinstance(text, str) else text
 
 
 def _well_formed(head: Any, size: int) -> bool:

@@ -111,9 +111,14 @@ def replay_json(memo: Memo, live: Mapping[str, Any]) -> list[bytes | memoryview]
     for n, (key, (_, text)) in enumerate(memo.items()):
         out.append(_opening(n, key).encode())
         text = _section(live[key]) if key in live else text
-        out.append(text.encode() if isinstance(text, str) else text)
+        out.append(utf8(text))
     out.append(_closing(bool(memo)).encode())
     return out
+
+
+def utf8(text: str | bytes | memoryview) -> bytes | memoryview:
+    """A memo's text as UTF-8: kept texts are already, and are written as they are."""
+    return text.encode() if isinstance(text, str) else text
 
 
 def _opening(n: int, key: str) -> str:
