@@ -116,17 +116,6 @@ class CachedReport:
             self.source = report
         return self.source
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CachedReport) and (
-            self.report,
-            self.trailers,
-            self.json,
-            self.plain,
-            self.screens,
-        ) == (other.report, other.trailers, other.json, other.plain, other.screens)
-
-    __hash__ = None  # type: ignore[assignment]
-
 
 class ReportCache:
     """Analysed reports by input key, in one folder of the cache directory."""
