@@ -478,3 +478,59 @@ def test_a_hit_with_a_history_folder_is_never_replayed(
     (kept,) = runs.iterdir()
     written = json.loads((tmp_path / "b.json").read_text())
     assert json.loads(kept.read_text())["findings"] == written["findings"]
+
+
+OPTIONS = {
+    "stdout": ["--json", "-"],
+    "quiet": ["--quiet"],
+    "colour": ["--color", "always"],
+    "gate": ["--fail-on", "cross_merge"],
+    "markdown": ["--markdown", "{tmp}/r.md"],
+}
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    [
+        (),
+        ("stdout",),
+        ("quiet",),
+        ("colour",),
+        ("gate", "quiet"),
+        ("colour", "markdown"),
+        ("stdout", "gate"),
+        ("quiet", "colour", "markdown"),
+    ],
+    ids=lambda chosen: "+".join(chosen) or "plain",
+)
+@pytest.mark.parametrize("repository", ["four_envs", "ignored_hotfix"])
+def test_every_run_writes_what_a_fresh_analysis_writes(
+    chosen: tuple[str, ...],
+    repository: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Whatever a run asks for, and whether the cache is cold, replayed or decoded, it prints
+    and writes what a run without cache does, and exits the same (clock aside)."""
+    b = four_envs(tmp_path) if repository == "four_envs" else ignored_hotfix(tmp_path)
+    extra = [arg.replace("{tmp}", str(tmp_path)) for name in chosen for arg in OPTIONS[name]]
+    if "stdout" not in chosen:
+        extra += ["--json", str(tmp_path / "r.json")]
+
+    def timeless(text: str) -> str:
+        return "".join(line for line in text.splitlines(True) if "generated_at" not in line)
+
+    def audit(*cache: str) -> tuple[int, str, list[str]]:
+        code = cli.main(["audit", str(b.path), *cache, *extra])
+        out = capsys.readouterr().out
+        files = [tmp_path / "r.json", tmp_path / "r.md"]
+        texts = [f.read_text() if f.exists() else "" for f in files]
+        for f in files:
+            f.unlink(missing_ok=True)
+        if "stdout" in chosen:
+            texts[0], out = out, ""
+        return code, out, [timeless(text) for text in texts]
+
+    fresh = audit("--no-cache")
+    cached = ["--cache", str(tmp_path / "cache")]
+    assert [audit(*cached) for _ in range(3)] == [fresh] * 3
