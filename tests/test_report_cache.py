@@ -354,6 +354,8 @@ def test_a_plain_hit_replays_what_the_plain_run_wrote(
     assert warm == cold == fresh
     assert "Findings by kind" in warm[0] and '"findings": [' in warm[1]
     assert json.loads(out.read_text())["generated_at"] == "2033-05-18T03:33:20Z"
+    assert cli.main([*argv, "--verbose"]) == 0
+    assert "outputs of the same plain run replayed" in capsys.readouterr().out
     assert cli.main([*argv, "--json", "-", "--quiet"]) == 0  # to stdout, as bytes
     text = capsys.readouterr().out
     assert "".join(x for x in text.splitlines(True) if "generated_at" not in x) == fresh[1]

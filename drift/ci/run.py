@@ -174,8 +174,9 @@ class CiRun:
             hits, misses = self.cache.hits, self.cache.misses
             console.print(Text(f"cache {self.cache.path}: {hits} hits, {misses} misses"))
         if self.verbose and self.reports is not None and self.reports.reused is not None:
+            how = "report reused" if data is not None else "outputs of the same plain run replayed"
             reused = self.reports.reused
-            console.print(Text(f"cache {reused}: report reused (nothing the audit reads changed)"))
+            console.print(Text(f"cache {reused}: {how} (nothing the audit reads changed)"))
         baseline = data.get("ci", {}).get("baseline") if data is not None else None
         if baseline is not None and not self.quiet:
             console.print(
