@@ -314,8 +314,9 @@ def _replayed(
         return False
     summary = None
     if screen is not None:
-        summary = entry.screens.get(_screen_key(screen) or "")
-        if summary is None:
+        screen_key = _screen_key(screen)
+        summary = None if screen_key is None else entry.screens.get(screen_key)
+        if summary is None:  # never kept for this console (or never replayed on it)
             return False
     if args.json:
         write_output(args.json, replay_json(entry.json, {"generated_at": entry.clock}))
