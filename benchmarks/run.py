@@ -11,7 +11,7 @@ the ratio drift/git cold (`--no-cache`) and warm (a filled `--cache`), peak memo
 largest process, and drift's phase times (`--timings`: a line per phase, where `--debug` would
 add a line per finding and the time to write them). Then, on a bare copy with 1,000 new
 commits on dev (`--new-commits`), git and drift again, drift with a copy of the cache the
-warm runs used: what a weekly job costs after a week's work.
+warm runs used: what a weekly job costs after a week's work, with its phase times.
 Targets live here, never in a timed unit test.
 """
 
@@ -176,14 +176,28 @@ def main(argv: list[str] | None = None) -> int:
             f"\nRe-run after {args.new_commits:,} new commits on dev, "
             "with the cache of the run before:"
         )
-        print("| commits | git pipeline | drift | drift/git | peak MiB drift |")
-        print("|---|---|---|---|---|")
+        print(
+            "| commits | git pipeline | drift | drift/git | peak MiB drift "
+            "| drift phases (median s) |"
+        )
+        print("|---|---|---|---|---|---|")
         for commits, later_gits, laters in later:
             g = statistics.median(x.seconds for x in later_gits)
             d = statistics.median(x.seconds for x in laters)
             peak = max(x.peak_mib for x in laters)
-            print(f"| {commits:,} | {g:.2f} s | {d:.2f} s | {d / g:.2f} | {peak:.0f} |")
+            print(
+                f"| {commits:,} | {g:.2f} s | {d:.2f} s | {d / g:.2f} | {peak:.0f} "
+                f"| {median_phases(laters)} |"
+            )
     return 0
+
+
+def median_phases(samples: list[Sample]) -> str:
+    """Each phase's median over the runs, in the order the first run printed them."""
+    return ", ".join(
+        f"{name} {statistics.median(s.phases.get(name, 0.0) for s in samples):.2f}"
+        for name in samples[0].phases
+    )
 
 
 def print_table(rows: list[tuple[int, int, list[Sample], list[Sample], list[Sample]]]) -> None:
@@ -197,11 +211,7 @@ def print_table(rows: list[tuple[int, int, list[Sample], list[Sample], list[Samp
         g = statistics.median(s.seconds for s in gits)
         c = statistics.median(s.seconds for s in colds)
         w = statistics.median(s.seconds for s in warms)
-        names = list(colds[0].phases)
-        phases = ", ".join(
-            f"{name} {statistics.median(s.phases.get(name, 0.0) for s in colds):.2f}"
-            for name in names
-        )
+        phases = median_phases(colds)
         peak = max(s.peak_mib for s in colds + warms)
         print(
             f"| {commits:,} | {outside:,} | {g:.2f} s | {c:.2f} s | {c / g:.2f} | {w:.2f} s "

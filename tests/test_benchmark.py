@@ -39,5 +39,9 @@ def test_the_benchmark_prints_a_row_per_size_with_ratios_and_phases(
     names = ["walk", "changes", "findings", "report", "delivery", "metrics", "render"]
     assert list(phases) == names
     assert "Re-run after 30 new commits on dev" in out
-    assert re.search(r"^\| 1,200 \| [\d.]+ s \| [\d.]+ s \| [\d.]+ \| \d+ \|$", out, re.MULTILINE)
+    later = re.search(
+        r"^\| 1,200 \| [\d.]+ s \| [\d.]+ s \| [\d.]+ \| \d+ \| (.*) \|$", out, re.MULTILINE
+    )
+    assert later is not None  # the re-run's row, with the phases of its audit
+    assert list(dict(re.findall(r"(\w+) ([\d.]+)", later[1]))) == names
     assert (tmp_path / "r1200-s1-plus30.git").is_dir()
