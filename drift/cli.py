@@ -7,6 +7,7 @@ Exit codes: 0 done, 1 a gate tripped (reserved for --fail-on), 2 usage or input 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import time
@@ -522,16 +523,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # a crash: one line, the traceback only when asked
-        if debug:
-            import traceback
+    except OSError as exc:
+        if exc.errno not in _NO_ROOM:
+            return _crashed(exc, debug)
+        # The terminal summary or a message into a full disk or quota (`> file` in CI).
+        print(f"drift: error: cannot write output: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        return _crashed(exc, debug)
 
-            traceback.print_exc()
-        print(
-            f"drift: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
-            file=sys.stderr,
-        )
-        return EXIT_CRASH
+
+#: Errors of a write with no room left, whatever is written: the user's to fix, not a crash.
+_NO_ROOM = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG))
+
+
+def _crashed(exc: BaseException, debug: bool) -> int:
+    """A crash: one line, the traceback only when asked."""
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc)
+    print(
+        f"drift: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
+        file=sys.stderr,
+    )
+    return EXIT_CRASH
 
 
 def entry() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -195,3 +196,66 @@ def test_a_merge_that_cannot_be_re_merged_is_listed_not_fatal(
     assert reasons[merge].startswith("not checked for conflicts")
     assert data["summary"]["not_analysed"] == len(reasons)
     assert not any(f["kind"] == "conflict_merge" for f in data["findings"])
+
+
+def _drift_with_file_limit(
+    argv: list[str], cwd: Path, limit: int, stdout: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """drift in a process that may write no file larger than `limit` bytes: every write past
+    it fails with EFBIG, as a full disk or quota fails it (the signal it would send is off)."""
+    import resource
+    import signal
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    # No bytecode written under the limit: Python would keep a cut .pyc of drift's modules.
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    with open(stdout or os.devnull, "w") as out:
+        return subprocess.run(
+            [sys.executable, "-m", "drift", *argv],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=limited,
+            check=False,
+        )
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs RLIMIT_FSIZE semantics of Linux")
+def test_a_report_that_cannot_be_written_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    b = four_envs(tmp_path)
+    target = tmp_path / "out" / "r.json"
+    target.parent.mkdir()
+    proc = _drift_with_file_limit(
+        ["audit", str(b.path), "-q", "--json", str(target)], tmp_path, 1000
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == f"drift: error: cannot write {target}: File too large\n"
+    assert list(target.parent.iterdir()) == []  # no half-written file, no temp file left
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs RLIMIT_FSIZE semantics of Linux")
+def test_a_summary_that_cannot_be_written_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    b = four_envs(tmp_path)
+    shown = tmp_path / "summary.txt"
+    proc = _drift_with_file_limit(["audit", str(b.path)], tmp_path, 1000, stdout=shown)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == "drift: error: cannot write output: File too large\n"
+    proc = _drift_with_file_limit(["audit", str(b.path), "--json", "-"], tmp_path, 1000, shown)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == "drift: error: cannot write to stdout: File too large\n"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc, where no file is made")
+def test_a_folder_no_file_can_be_made_in_is_an_error_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    b = four_envs(tmp_path)
+    code, err = run(capsys, "audit", str(b.path), "-q", "--html", "/proc/drift-report.html")
+    assert code == 2
+    assert err.startswith("drift: error: cannot write /proc/drift-report.html: ")
+    assert err.count("\n") == 1

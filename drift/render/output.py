@@ -22,13 +22,18 @@ def write_output(target: str, text: str | list[bytes | memoryview]) -> None:
     A list is UTF-8 text already, in pieces (a replayed report): written piece by piece, as
     they are, never joined (13 MB at 100k commits)."""
     if target == "-":
-        if isinstance(text, list):
-            sys.stdout.flush()  # after what was printed before
-            sys.stdout.buffer.writelines(text)
-            sys.stdout.buffer.flush()
-        else:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+        try:
+            if isinstance(text, list):
+                sys.stdout.flush()  # after what was printed before
+                sys.stdout.buffer.writelines(text)
+                sys.stdout.buffer.flush()
+            else:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+        except BrokenPipeError:
+            raise  # a reader that stopped early (`| head`): not an error
+        except OSError as exc:
+            raise DriftError(f"cannot write to stdout: {exc.strerror or exc}") from exc
         return
     # Encoded at once, as a text file's write would: the same bytes, no newline translation.
     utf8 = [text.encode()] if isinstance(text, str) else text
@@ -47,12 +52,20 @@ def write_output(target: str, text: str | list[bytes | memoryview]) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise DriftError(f"cannot write {target}: folder {folder} does not exist")
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    # A folder drift may not write in (read-only, another user's), a full disk, a target that
+    # is a folder: the user's to fix, so said in one line, never as a crash.
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    except OSError as exc:
+        raise DriftError(f"cannot write {target}: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.writelines(utf8)
         os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; reports are ordinary files
         os.replace(temp, path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise DriftError(f"cannot write {target}: {exc.strerror or exc}") from exc
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
