@@ -111,6 +111,23 @@ def test_diff_refuses_files_that_are_not_reports(tmp_path: Path) -> None:
     assert main(["diff", str(good), str(good), "--json", "-", "--markdown", "-"]) == 2
 
 
+def test_diff_refuses_a_finding_without_id_or_kind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Findings are matched by id: a finding without one once crashed the diff (exit 3)."""
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(report("2026-01-01", "pending-a")))
+    for broken in ({"kind": "pending"}, {"id": "pending-a"}, "pending-a"):
+        data = report("2026-01-08")
+        data["findings"] = [broken]
+        bad.write_text(json.dumps(data))
+        assert main(["diff", str(good), str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"drift: error: {bad}: not a whole drift report: finding 1 ")
+        assert err.count("\n") == 1
+    assert main(["diff", str(good), str(good)]) == 0  # the same shape, whole: compared
+
+
 def test_history_skips_what_is_not_a_report(tmp_path: Path) -> None:
     (tmp_path / "drift-1.json").write_text(json.dumps(report("2026-01-08")))
     (tmp_path / "drift-0.json").write_text(json.dumps(report("2026-01-01")))

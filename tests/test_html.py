@@ -181,6 +181,54 @@ def test_report_refuses_what_is_not_a_report(
     assert not (tmp_path / "x.html").exists()
 
 
+def _cut(data: dict[str, Any], what: str) -> dict[str, Any]:
+    """A real report with one piece taken out or broken, as a hand edit or a tool might."""
+    cut = copy.deepcopy(data)
+    if what == "finding without id":
+        del cut["findings"][0]["id"]
+    elif what == "finding not an object":
+        cut["findings"][0] = [1]
+    elif what == "environment without name":
+        cut["environments"][0] = {}
+    else:
+        del cut[what]
+    return cut
+
+
+CUTS = [*load._TOP, "finding without id", "finding not an object", "environment without name"]
+
+
+@pytest.mark.parametrize("what", CUTS)
+def test_a_report_missing_what_views_read_is_refused_in_one_line(
+    small: dict[str, Any], what: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`drift report` and `--previous` once failed halfway through a view (exit 3)."""
+    whole, bad = tmp_path / "whole.json", tmp_path / "bad.json"
+    whole.write_text(json.dumps(small))
+    bad.write_text(json.dumps(_cut(small, what)))
+    html = tmp_path / "x.html"
+    assert main(["report", str(whole), "--html", str(html)]) == 0  # the report as drift wrote it
+    html.unlink()
+    assert main(["report", str(bad), "--html", str(html), "--markdown", "-"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"drift: error: {bad} ")  # without summary or findings: older checks
+    assert err.count("\n") == 1 and not html.exists()
+
+
+def test_a_previous_report_missing_what_views_read_is_refused(
+    small: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    b = four_envs(tmp_path / "repo")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(_cut(small, "settings")))
+    code = main(["audit", str(b.path), "-q", "--previous", str(bad), "--html", "-"])
+    assert code == 2
+    assert (
+        capsys.readouterr().err
+        == f"drift: error: {bad} is not a whole drift report: no settings (dict)\n"
+    )
+
+
 def test_loader_reads_the_schema_the_engine_writes() -> None:
     assert load.SCHEMA_VERSION == report_module.SCHEMA_VERSION
 

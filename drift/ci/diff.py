@@ -13,6 +13,7 @@ from typing import Any
 
 from drift.ci.baseline import describe
 from drift.errors import DriftError
+from drift.render.load import shape_problem
 
 FORMAT = "drift-diff"
 
@@ -27,6 +28,9 @@ def load_report(path: Path) -> dict[str, Any]:
         raise DriftError(f"{path}: cannot be read as JSON: {exc}") from exc
     if not is_report(data):
         raise DriftError(f"{path}: not a drift JSON report (drift audit --json writes one)")
+    problem = shape_problem(data, ["findings"])  # what a diff reads besides numbers
+    if problem is not None:
+        raise DriftError(f"{path}: not a whole drift report: {problem}")
     return data  # type: ignore[no-any-return]
 
 

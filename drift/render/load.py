@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -32,4 +33,43 @@ def load_report(path: Path) -> dict[str, Any]:
         )
     if "readiness" not in data.get("summary", {}) or "plan" not in data:
         raise DriftError(f"{path} lacks summary.readiness or plan: written by an older drift?")
+    problem = shape_problem(data)
+    if problem is not None:
+        raise DriftError(f"{path} is not a whole drift report: {problem}")
     return data
+
+
+#: Top-level keys every view reads (report-json.md), and the type each must have.
+_TOP: dict[str, type] = {
+    "tool": dict,
+    "generated_at": str,
+    "repository": dict,
+    "settings": dict,
+    "environments": list,
+    "summary": dict,
+    "findings": list,
+    "commits": dict,
+    "notes": list,
+    "stats": dict,
+}
+
+
+def shape_problem(data: dict[str, Any], keys: Iterable[str] = tuple(_TOP)) -> str | None:
+    """What is missing from a report of the top-level `keys` a reader reads (by default those
+    every view reads), or None. A report drift wrote always has them; one edited by hand or
+    cut by a tool may not, and is then refused in one line rather than failing halfway
+    through a view. Unknown kinds and extra keys are kept: a newer drift may add them."""
+    keys = tuple(keys)
+    for key in keys:
+        if not isinstance(data.get(key), _TOP[key]):
+            return f"no {key} ({_TOP[key].__name__})"
+    for n, env in enumerate(data["environments"] if "environments" in keys else [], 1):
+        if not isinstance(env, dict) or not isinstance(env.get("name"), str):
+            return f"environment {n} has no name"
+    for n, finding in enumerate(data["findings"] if "findings" in keys else [], 1):
+        if not isinstance(finding, dict):
+            return f"finding {n} is not an object"
+        for key in ("id", "kind"):
+            if not isinstance(finding.get(key), str):
+                return f"finding {n} has no {key}"
+    return None
