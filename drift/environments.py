@@ -54,8 +54,12 @@ class Chain:
 class _RefIndex:
     """Branches by short name: local ones, and remote-tracking ones per remote."""
 
-    def __init__(self, refs: list[RefInfo], preferred: str | None) -> None:
+    def __init__(
+        self, refs: list[RefInfo], preferred: str | None, unusable: dict[str, str] | None = None
+    ) -> None:
         self.refs = refs
+        self.unusable = unusable or {}
+        """Refs that exist but name no commit, with why (GitRepository.unusable_references)."""
         self.local = {r.short: r for r in refs if r.name.startswith("refs/heads/")}
         self.remotes: dict[str, dict[str, RefInfo]] = {}
         for ref in refs:
@@ -89,7 +93,7 @@ class _RefIndex:
 
 def resolve_chain(repo: GitRepository, settings: Settings) -> Chain:
     """The chain from configuration when given, else detected from branch names."""
-    index = _RefIndex(repo.references(), settings.remote)
+    index = _RefIndex(repo.references(), settings.remote, repo.unusable_references())
     if settings.envs is not None:
         if len(settings.envs) < 2:
             raise DriftError(
@@ -113,6 +117,7 @@ def resolve_chain(repo: GitRepository, settings: Settings) -> Chain:
             envs.append(replace(_resolve(index, spec), upstream=upstream))
         return Chain(envs, detected=False)
     chain = _detect(index)
+    chain.notes += _unusable_branches(index)
     if settings.release_lines and chain.envs:
         chain.envs += release_lines(repo, index, chain.envs, chain.notes)
     return chain
@@ -123,10 +128,35 @@ def _resolve(index: _RefIndex, spec: EnvSpec) -> Environment:
     for ref, why in _candidates(index, wanted):
         reason = why if spec.ref is None else f"configured ref {spec.ref}: {why}"
         return Environment(spec.name, ref.name, ref.commit, reason)
+    for name in _full_names(index, wanted):
+        if name in index.unusable:
+            raise DriftError(
+                f"environment {spec.name!r}: {name} {index.unusable[name]}; an environment's "
+                "ref must point to a commit"
+            )
     raise DriftError(
         f"environment {spec.name!r}: no branch, remote-tracking branch or tag named {wanted!r}; "
         f"branches that exist: {index.branch_list() or '(none)'}"
     )
+
+
+def _full_names(index: _RefIndex, wanted: str) -> list[str]:
+    """The full refs a name could stand for, in the order `_candidates` tries them."""
+    names = [wanted] if wanted.startswith("refs/") else []
+    names.append(f"refs/heads/{wanted}")
+    names += [f"refs/remotes/{remote}/{wanted}" for remote in index.remote_order]
+    names += [f"refs/remotes/{wanted}", f"refs/tags/{wanted}"]
+    return names
+
+
+def _unusable_branches(index: _RefIndex) -> list[str]:
+    """Notes on branches detection could not consider: one named like an environment that
+    points to nothing would otherwise just be absent from the chain."""
+    notes = []
+    for name, why in index.unusable.items():
+        if name.startswith(("refs/heads/", "refs/remotes/")):
+            notes.append(f"{name} {why}: it was not considered as an environment")
+    return notes
 
 
 def _candidates(index: _RefIndex, wanted: str) -> list[tuple[RefInfo, str]]:

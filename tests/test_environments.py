@@ -128,6 +128,49 @@ def test_explicit_envs_accept_full_refs_remote_refs_and_tags(tmp_path: Path) -> 
     ]
 
 
+def test_a_broken_branch_is_named_not_silently_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A branch pointing to a missing object (a damaged mirror) or a dangling symbolic ref, which
+    git cannot resolve to a commit either: detection notes them, an explicit environment
+    naming one says why it cannot be read; a tag of a tree is no commit either."""
+    b = four_envs(tmp_path)
+    missing = "1" * 40
+    (b.path / ".git" / "refs" / "heads" / "prod").write_text(missing + "\n")
+    b.git("symbolic-ref", "refs/heads/qa", "refs/heads/nowhere")
+    b.git("tag", "tree-tag", "dev^{tree}")
+    for ref in ("refs/heads/prod", "refs/heads/qa", "refs/tags/tree-tag"):  # git agrees
+        argv = ["git", "rev-parse", "--verify", "-q", f"{ref}^{{commit}}"]
+        assert subprocess.run(argv, cwd=b.path, capture_output=True).returncode != 0
+    repo = open_repository(b.path, Settings())
+    found = resolve_chain(repo, Settings())
+    assert [e.name for e in found.envs] == ["dev", "test", "staging"]
+    assert found.notes == [
+        f"refs/heads/prod points to {missing[:12]}, which is not in the repository: it was not "
+        "considered as an environment",
+        "refs/heads/qa points to refs/heads/nowhere, which does not exist: it was not "
+        "considered as an environment",
+    ]
+    assert main(["audit", str(b.path), "--envs", "dev,prod"]) == 2
+    assert capsys.readouterr().err == (
+        f"drift: error: environment 'prod': refs/heads/prod points to {missing[:12]}, which is "
+        "not in the repository; an environment's ref must point to a commit\n"
+    )
+    assert main(["audit", str(b.path), "--envs", "dev,live=tree-tag"]) == 2
+    assert "refs/tags/tree-tag points to a tree, not a commit" in capsys.readouterr().err
+
+
+def test_a_broken_ref_is_part_of_the_report_cache_key(tmp_path: Path) -> None:
+    """The notes name broken refs: a report kept for one state of them is not another's."""
+    from drift.ci.report_cache import report_key
+
+    b = four_envs(tmp_path)
+    b.git("symbolic-ref", "refs/heads/qa", "refs/heads/nowhere")
+    before = report_key(open_repository(b.path, Settings()), Settings())
+    b.git("symbolic-ref", "refs/heads/qa", "refs/heads/elsewhere")
+    assert report_key(open_repository(b.path, Settings()), Settings()) != before
+
+
 def test_pull_and_notes_refs_are_never_environments(tmp_path: Path) -> None:
     b = four_envs(tmp_path)
     b.git("update-ref", "refs/pull/1/head", b.rev("dev"))

@@ -80,6 +80,7 @@ def report_key(repo: GitRepository, settings: Settings) -> str | None:
         repo.head_state(),
         *(f"{name}={value}" for name, value in repo.config_entries()),
         *(f"{ref.name} {ref.commit}" for ref in repo.references()),
+        *(f"{name} unusable: {why}" for name, why in repo.unusable_references().items()),
     ):
         digest.update(part.encode("utf-8", errors="surrogateescape") + b"\n")
     return digest.hexdigest()

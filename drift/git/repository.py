@@ -92,6 +92,7 @@ class GitRepository:
         """Commits whose content could not be read in full, and why: not matched by patch id
         (their patch id reads as None) and listed as not analysed in the report."""
         self._refs: list[RefInfo] | None = None
+        self._unusable_refs: dict[str, str] = {}
         self._ancestry: dict[tuple[str, str], bool] = {}
         self._merge_settings: str | None = None
 
@@ -252,11 +253,41 @@ class GitRepository:
             name = raw.decode("utf-8", errors="surrogateescape")
             if not name.startswith(_REF_NAMESPACES) or name.endswith("/HEAD"):
                 continue
+            shown = raw.decode("utf-8", errors="replace")
             commit = self.resolve_ref(name)
             if commit is not None:
-                refs.append(RefInfo(raw.decode("utf-8", errors="replace"), commit))
+                refs.append(RefInfo(shown, commit))
+            elif (why := self._unusable(name)) is not None:
+                self._unusable_refs[shown] = why
         self._refs = sorted(refs, key=lambda ref: ref.name)
         return self._refs
+
+    def unusable_references(self) -> dict[str, str]:
+        """Branches, remote-tracking branches and tags `references` leaves out although they
+        exist, each with why (git lists the broken ones as "ignoring broken ref"): an
+        environment named after one is then said to be broken, never to be missing."""
+        self.references()
+        return dict(sorted(self._unusable_refs.items()))
+
+    def _unusable(self, name: str) -> str | None:
+        """Why a ref names no commit; None for a symbolic branch, which is left out as ever."""
+        try:
+            ref = self._repo.references[name]
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError) as exc:
+            return f"cannot be read ({exc})"
+        if ref.type == pygit2.enums.ReferenceType.SYMBOLIC:
+            try:
+                ref.resolve()
+            except (KeyError, ValueError, pygit2.GitError):
+                return f"points to {ref.target}, which does not exist"
+            return None
+        try:
+            target = self._repo[ref.target]
+            while isinstance(target, pygit2.Tag):  # an annotated tag: what it tags
+                target = self._repo[target.target]
+        except (KeyError, ValueError, pygit2.GitError):
+            return f"points to {str(ref.target)[:12]}, which is not in the repository"
+        return f"points to a {target.type_str}, not a commit"
 
     def resolve_ref(self, name: str) -> str | None:
         """The commit a full ref name points to (peeling tags), or None."""
