@@ -400,3 +400,9 @@ def test_previous_report_gives_pending_deltas_per_pair(
     assert cells[:3] == [str(now["pending"] + 3), str(now["pending"]), "\u22123"]
     if now["oldest_days"] is not None:
         assert cells[5] == "\u22122.5"
+
+
+def test_ladder_counts_name_one_finding_in_the_singular(demo_data: dict[str, Any]) -> None:
+    counts = re.findall(r"\((\d+) (findings?): ", render_html(demo_data))
+    assert ("1", "finding") in counts and any(int(n) > 1 for n, _ in counts)
+    assert all((n == "1") == (word == "finding") for n, word in counts)
