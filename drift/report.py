@@ -16,6 +16,7 @@ from drift.findings.model import KINDS, Finding
 from drift.readiness.plan import migration_plan
 from drift.readiness.score import readiness
 from drift.topology import Topology
+from drift.wording import plural, verb
 
 # schema_version history:
 #   1 - first release: environments, findings (engine kinds), summary counts, commits, changes;
@@ -105,10 +106,6 @@ def referenced_commits(findings: list[Finding]) -> set[str]:
     return ids
 
 
-def _plural(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (plural or word + 's')}"
-
-
 def verdict(findings: list[Finding], names: list[str], leaves: list[str]) -> list[str]:
     """A few plain-language sentences a non-engineer can act on, from the findings alone.
 
@@ -129,21 +126,25 @@ def verdict(findings: list[Finding], names: list[str], leaves: list[str]) -> lis
     if missing:
         oldest = max(int(f.fields["age_days"]) for f in missing)
         lines.append(
-            f"{_plural(len(missing), 'fix', 'fixes')} made downstream never reached every "
-            f"environment above it; the oldest is {_plural(oldest, 'day')} old. "
-            "The next promotion can undo them."
+            f"{plural(len(missing), 'fix', 'fixes')} made downstream never reached every "
+            f"environment above it; {'it is' if len(missing) == 1 else 'the oldest is'} "
+            f"{plural(oldest, 'day')} old. The next promotion can undo "
+            f"{verb(len(missing), 'it', 'them')}."
         )
     pending = by_kind.get("pending", [])
     if pending:
         oldest = max(int(f.fields["age_days"]) for f in pending)
         lines.append(
-            f"{_plural(len(pending), 'change')} wait between adjacent environments; "
-            f"the oldest has waited {_plural(oldest, 'day')}."
+            f"{plural(len(pending), 'change')} {verb(len(pending), 'waits', 'wait')} between "
+            "adjacent environments; "
+            f"{'it has' if len(pending) == 1 else 'the oldest has'} waited "
+            f"{plural(oldest, 'day')}."
         )
     picks = by_kind.get("cherry_pick", [])
     if picks:
         lines.append(
-            f"{_plural(len(picks), 'commit')} were copied between environment branches by "
+            f"{plural(len(picks), 'commit')} {verb(len(picks), 'was', 'were')} copied between "
+            "environment branches by "
             "cherry-pick instead of promoted: the same change exists as different commits, "
             "so what was tested is not, commit for commit, what was released."
         )
@@ -152,23 +153,23 @@ def verdict(findings: list[Finding], names: list[str], leaves: list[str]) -> lis
     )
     for (env, upstream), count in sorted(untested.items(), key=lambda i: names.index(i[0][0])):
         lines.append(
-            f"{_plural(count, 'version')} of {env} ran a tree that was never tested as "
+            f"{plural(count, 'version')} of {env} ran a tree that was never tested as "
             f"such on {upstream}."
         )
     conflicts = by_kind.get("conflict_merge", [])
     if conflicts:
         lines.append(
-            f"{_plural(len(conflicts), 'merge')} carried content that neither side had "
+            f"{plural(len(conflicts), 'merge')} carried content that neither side had "
             "(conflicts resolved by hand, or edits slipped into the merge)."
         )
     backs = by_kind.get("back_merge", [])
     if backs:
         lines.append(
-            f"{_plural(len(backs), 'back-merge')} carried changes upstream against the flow."
+            f"{plural(len(backs), 'back-merge')} carried changes upstream against the flow."
         )
     reverts = by_kind.get("revert", [])
     if reverts:
-        lines.append(f"{_plural(len(reverts), 'revert')} undid changes on environment branches.")
+        lines.append(f"{plural(len(reverts), 'revert')} undid changes on environment branches.")
     if not lines:
         lines.append(
             f"No drift: every change on {first} has reached {last} and nothing was copied by hand."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from drift.config import EnvSpec, Settings
 from drift.readiness.plan import migration_plan
 from drift.readiness.score import readiness
 from drift_fixtures.scenarios import ALL
+from tests.small_repos import four_envs
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +138,18 @@ def test_scores_do_not_mutate_the_report(reports: dict[str, dict[str, Any]]) -> 
     readiness(data)
     migration_plan(data)
     assert data == before
+
+
+def test_counts_of_one_read_in_the_singular(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The verdict and the plan are read by people who are not engineers: a pick, a hotfix and
+    a back-merge of one each are "1 commit was copied", never "1 commits were copied"."""
+    b = four_envs(tmp_path_factory.mktemp("one_each"))
+    data = run_audit(b.path, Settings(), now=0).to_dict()
+    plan = [line for step in data["plan"] for line in step["evidence"] + step["actions"]]
+    sentences = data["summary"]["verdict"] + plan
+    assert "1 commit was copied between environments by cherry-pick." in plan
+    assert "1 fix exists downstream but not on every environment above it." in plan
+    assert "Bring the downstream-only fix to dev first:" in plan
+    assert any(s.startswith("1 fix made downstream never reached") for s in sentences)
+    nouns = "commits|fixes|merges|back-merges|changes|reverts|versions|days|manifests|images|files"
+    assert not [s for s in sentences if re.search(rf"\b1 (\w+ )?({nouns})\b", s)]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from drift.topology import Topology
+from drift.wording import plural, verb
 
 Data = dict[str, Any]
 Step = dict[str, Any]
@@ -60,8 +61,9 @@ def release_identity(data: Data) -> Step:
     last = leaves[0] if len(leaves) == 1 else ", ".join(leaves)
     lines = f"{last}'s line" if len(leaves) == 1 else f"the release lines ({last})"
     evidence = [
-        f"{len(untested)} commits on {lines} ran a tree never tested as such upstream.",
-        f"{len(conflicts)} merges carry content that neither side had.",
+        f"{plural(len(untested), 'commit')} on {lines} ran a tree never tested as such upstream.",
+        f"{plural(len(conflicts), 'merge')} {verb(len(conflicts), 'carries', 'carry')} content "
+        "that neither side had.",
     ]
     actions = [
         f"Record the commit deployed to each environment (tags or deployment records), "
@@ -85,12 +87,16 @@ def establish_main(data: Data) -> Step:
     first = data["environments"][0]["name"]
     pending = _of(data, "pending")
     evidence = [
-        f"{len(missing)} fixes exist downstream but not on every environment above them.",
-        f"{len(pending)} changes wait between adjacent environments.",
+        f"{plural(len(missing), 'fix', 'fixes')} {verb(len(missing), 'exists', 'exist')} "
+        f"downstream but not on every environment above {verb(len(missing), 'it', 'them')}.",
+        f"{plural(len(pending), 'change')} {verb(len(pending), 'waits', 'wait')} between "
+        "adjacent environments.",
     ]
     actions = []
     if missing:
-        actions.append(f"Bring the {len(missing)} downstream-only fixes to {first} first:")
+        n = len(missing)
+        fixes = "downstream-only fix" if n == 1 else f"{n} downstream-only fixes"
+        actions.append(f"Bring the {fixes} to {first} first:")
         actions += _listing(data, missing, "commit")
     actions.append(f"Make {first} the one integration branch (main) every change lands on first.")
     return _step("establish_main", "Establish main", bool(missing), evidence, actions, missing)
@@ -131,8 +137,9 @@ reproducible_builds = _delivery_step(
     "Reproducible builds",
     lambda f: (
         bool(f.get("lockfiles_missing")) or int(f.get("unpinned_base_images", 0)) > 0,
-        f"{len(f.get('lockfiles_missing', []))} dependency manifests without a lock file; "
-        f"{int(f.get('unpinned_base_images', 0))} container base images not pinned by digest.",
+        f"{plural(len(f.get('lockfiles_missing', [])), 'dependency manifest')} without a lock "
+        f"file; {plural(int(f.get('unpinned_base_images', 0)), 'container base image')} not "
+        "pinned by digest.",
         "Commit lock files and pin base images by digest so the same source builds the same bits.",
     ),
 )
@@ -141,7 +148,8 @@ immutable_artifacts = _delivery_step(
     "Immutable artifacts",
     lambda f: (
         int(f.get("images_by_tag", 0)) > 0,
-        f"{int(f.get('images_by_tag', 0))} deployment manifests reference images by tag.",
+        f"{plural(n := int(f.get('images_by_tag', 0)), 'deployment manifest')} "
+        f"{verb(n, 'references', 'reference')} images by tag.",
         "Reference images by digest in every environment's manifests.",
     ),
 )
@@ -175,7 +183,8 @@ declare_state = _delivery_step(
     "Declare environment state",
     lambda f: (
         bool(f.get("differing_files")),
-        f"{len(f.get('differing_files', []))} delivery files differ between environment branches.",
+        f"{plural(n := len(f.get('differing_files', [])), 'delivery file')} "
+        f"{verb(n, 'differs', 'differ')} between environment branches.",
         "Move per-environment configuration out of branches into declared state "
         "(overlays or an environment repository, GitOps).",
     ),
@@ -185,7 +194,10 @@ declare_state = _delivery_step(
 def promotion_controls(data: Data) -> Step:
     """Gates and approvals instead of hand-picked commits."""
     picks = _of(data, "cherry_pick")
-    evidence = [f"{len(picks)} commits were copied between environments by cherry-pick."]
+    evidence = [
+        f"{plural(len(picks), 'commit')} {verb(len(picks), 'was', 'were')} copied between "
+        "environments by cherry-pick."
+    ]
     actions = ["Replace hand-picked promotions with CI gates and approvals on one artifact."]
     return _step("promotion_controls", "Promotion controls", bool(picks), evidence, actions, picks)
 
@@ -196,7 +208,7 @@ def feature_flags(data: Data) -> Step:
     facts = _facts(data) or {}
     libraries = facts.get("flag_libraries") or []
     evidence = [
-        f"{len(reverts)} reverts on environment branches (work blocked by undoing it).",
+        f"{plural(len(reverts), 'revert')} on environment branches (work blocked by undoing it).",
         f"Feature-flag libraries in use: {', '.join(libraries) if libraries else 'none found'}.",
     ]
     actions = ["Ship unfinished or blocked work dark behind feature flags instead of reverting it."]
@@ -223,10 +235,11 @@ def retire_branches(data: Data) -> Step:
     closest = min(pairs, key=lambda f: (_gap(f), f["downstream"]))
     gap = _gap(closest)
     evidence = [
-        f"{f['upstream']} and {f['downstream']} differ by {_gap(f)} commits." for f in pairs
+        f"{f['upstream']} and {f['downstream']} differ by {plural(_gap(f), 'commit')}."
+        for f in pairs
     ]
     actions = [
-        f"{closest['upstream']} and {closest['downstream']} differ by {gap} commits: "
+        f"{closest['upstream']} and {closest['downstream']} differ by {plural(gap, 'commit')}: "
         f"retire {closest['downstream']} first and deploy its environment from main's artifact."
     ]
     return _step(

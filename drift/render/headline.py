@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from drift.render.lines import topology
+from drift.wording import plural
 
 DIMENSION_WORDS = {
     "integration": "changes waiting between environments",
@@ -17,10 +18,6 @@ DIMENSION_WORDS = {
     "release_identity": "releases that were never tested as such",
     "delivery_configuration": "builds rebuilt per environment",
 }
-
-
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 def _oldest(rows: list[dict[str, Any]], key: str = "age_days") -> int:
@@ -41,15 +38,15 @@ def headline_risks(data: dict[str, Any]) -> list[dict[str, Any]]:
         candidates.append(
             (
                 rows,
-                f"{_plural(len(rows), 'fix', 'fixes')} made on {last} or below never reached "
-                f"{first}; the oldest is {_plural(_oldest(rows), 'day', 'days')} old.",
+                f"{plural(len(rows), 'fix', 'fixes')} made on {last} or below never reached "
+                f"{first}; the oldest is {plural(_oldest(rows), 'day', 'days')} old.",
             )
         )
     if rows := by_kind.get("untested_release"):
         candidates.append(
             (
                 rows,
-                f"{_plural(len(rows), 'version', 'versions')} of "
+                f"{plural(len(rows), 'version', 'versions')} of "
                 f"{last if len(ends) == 1 else 'the release lines'} ran code that was "
                 "never tested as such upstream.",
             )
@@ -58,15 +55,15 @@ def headline_risks(data: dict[str, Any]) -> list[dict[str, Any]]:
         candidates.append(
             (
                 rows,
-                f"{_plural(len(rows), 'change waits', 'changes wait')} between environments; "
-                f"the oldest for {_plural(_oldest(rows), 'day', 'days')}.",
+                f"{plural(len(rows), 'change waits', 'changes wait')} between environments; "
+                f"the oldest for {plural(_oldest(rows), 'day', 'days')}.",
             )
         )
     if rows := by_kind.get("cherry_pick"):
         candidates.append(
             (
                 rows,
-                f"{_plural(len(rows), 'change was', 'changes were')} copied by cherry-pick "
+                f"{plural(len(rows), 'change was', 'changes were')} copied by cherry-pick "
                 "instead of promoted.",
             )
         )
@@ -74,7 +71,7 @@ def headline_risks(data: dict[str, Any]) -> list[dict[str, Any]]:
         candidates.append(
             (
                 rows,
-                f"{_plural(len(rows), 'merge', 'merges')} carried hand-made content "
+                f"{plural(len(rows), 'merge', 'merges')} carried hand-made content "
                 "neither side had.",
             )
         )
@@ -82,8 +79,7 @@ def headline_risks(data: dict[str, Any]) -> list[dict[str, Any]]:
         candidates.append(
             (
                 rows,
-                f"{_plural(len(rows), 'back-merge', 'back-merges')} moved changes against "
-                "the flow.",
+                f"{plural(len(rows), 'back-merge', 'back-merges')} moved changes against the flow.",
             )
         )
     return [

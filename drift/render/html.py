@@ -26,6 +26,7 @@ from drift.render.evidence import (
 from drift.render.headline import headline_risks, points_lost, signed, trend, verdict_sentence
 from drift.render.lines import envs_argument, lead_rows, topology
 from drift.render.webhost import commit_url_template
+from drift.wording import plural
 
 STATUS_SHAPES = {"done": "\u25cf", "todo": "\u25cb", "partial": "\u25d0"}
 BAND_SHAPES = {"ready": "\u25cf", "close": "\u25d5", "work needed": "\u25d1", "far": "\u25cb"}
@@ -42,6 +43,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["short"] = lambda commit: (commit or "")[:10]
+    env.filters["plural"] = plural
     return env
 
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from drift.render.lines import lead_rows, topology
+from drift.wording import plural
 
 URGENT_ROWS = 10
 
@@ -222,7 +223,8 @@ def _metrics(data: dict[str, Any], console: Console) -> None:
     for step in lead_rows(data):
         table.add_row(
             Text(f"lead time {step['from']} -> {step['to']} (median / p90)"),
-            f"{_days(step['median_days'])} / {_days(step['p90_days'])}  ({step['count']} changes)",
+            f"{_days(step['median_days'])} / {_days(step['p90_days'])}  "
+            f"({plural(step['count'], 'change')})",
         )
     hotfixes = metrics["hotfixes"]
     back = hotfixes["back_propagation"]
