@@ -36,7 +36,7 @@ def test_demo_report_has_score_risks_and_divergence(demo_data: dict[str, Any]) -
     assert text.startswith(f"## drift: readiness {readiness['score']}/100 ({readiness['band']})")
     assert f"- **{demo_data['summary']['by_kind']['missing_hotfix']}** fixes" in text
     assert "| dev | test | 19 | 5 | 5 | 2 | 11 |" in text
-    assert "findings shown" in text
+    assert "findings are shown" in text
 
 
 def test_size_limit_says_what_was_left_out(demo_data: dict[str, Any]) -> None:
@@ -66,3 +66,10 @@ def test_change_fail_proxy_line(demo_data: dict[str, Any]) -> None:
     few = copy.deepcopy(demo_data)
     few["metrics"]["change_fail_proxy"].update(releases=3)
     assert "Not enough data (n = 3 < 5)." in render_markdown(few)
+
+
+def test_one_listed_finding_is_named_in_the_singular(demo_data: dict[str, Any]) -> None:
+    one = copy.deepcopy(demo_data)
+    pending = next(f for f in one["findings"] if f["kind"] == "pending")
+    one["findings"] = [f for f in one["findings"] if f["kind"] == "divergence"] + [pending]
+    assert "_The finding is shown (promotion merges" in render_markdown(one)

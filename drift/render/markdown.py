@@ -123,8 +123,8 @@ def _with_findings(data: dict[str, Any], head: str, url: str | None, limit: int)
             "every finding is in report.json._"
         )
     else:
+        shown_all = "The finding is" if len(ordered) == 1 else f"All {len(ordered)} findings are"
         lines.append(
-            f"_All {len(ordered)} findings shown (promotion merges and divergence: above "
-            "and in report.json)._"
+            f"_{shown_all} shown (promotion merges and divergence: above and in report.json)._"
         )
     return "\n".join(lines) + "\n"
