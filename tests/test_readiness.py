@@ -16,6 +16,7 @@ from drift.audit import run_audit
 from drift.config import EnvSpec, Settings
 from drift.readiness.plan import migration_plan
 from drift.readiness.score import readiness
+from drift.render.headline import headline_risks
 from drift_fixtures.scenarios import ALL
 from tests.small_repos import four_envs
 
@@ -141,12 +142,15 @@ def test_scores_do_not_mutate_the_report(reports: dict[str, dict[str, Any]]) -> 
 
 
 def test_counts_of_one_read_in_the_singular(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The verdict and the plan are read by people who are not engineers: a pick, a hotfix and
-    a back-merge of one each are "1 commit was copied", never "1 commits were copied"."""
+    """The verdict, the plan and the headline risks are read by people who are not engineers:
+    a pick, a hotfix and a back-merge of one each are "1 commit was copied", never "1 commits
+    were copied"."""
     b = four_envs(tmp_path_factory.mktemp("one_each"))
     data = run_audit(b.path, Settings(), now=0).to_dict()
     plan = [line for step in data["plan"] for line in step["evidence"] + step["actions"]]
-    sentences = data["summary"]["verdict"] + plan
+    risks = [risk["text"] for risk in headline_risks(data)]
+    sentences = data["summary"]["verdict"] + plan + risks
+    assert "1 fix made on prod or below never reached dev; it is 0 days old." in risks
     assert "1 commit was copied between environments by cherry-pick." in plan
     assert "1 fix exists downstream but not on every environment above it." in plan
     assert "Bring the downstream-only fix to dev first:" in plan

@@ -39,7 +39,8 @@ def headline_risks(data: dict[str, Any]) -> list[dict[str, Any]]:
             (
                 rows,
                 f"{plural(len(rows), 'fix', 'fixes')} made on {last} or below never reached "
-                f"{first}; the oldest is {plural(_oldest(rows), 'day', 'days')} old.",
+                f"{first}; {'it' if len(rows) == 1 else 'the oldest'} is "
+                f"{plural(_oldest(rows), 'day', 'days')} old.",
             )
         )
     if rows := by_kind.get("untested_release"):
@@ -56,7 +57,8 @@ def headline_risks(data: dict[str, Any]) -> list[dict[str, Any]]:
             (
                 rows,
                 f"{plural(len(rows), 'change waits', 'changes wait')} between environments; "
-                f"the oldest for {plural(_oldest(rows), 'day', 'days')}.",
+                f"{'' if len(rows) == 1 else 'the oldest '}for "
+                f"{plural(_oldest(rows), 'day', 'days')}.",
             )
         )
     if rows := by_kind.get("cherry_pick"):
