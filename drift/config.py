@@ -128,7 +128,18 @@ def parse_time(text: str, origin: str) -> int:
         raise DriftError(f"{origin}: {text!r} is not a date (YYYY-MM-DD) or ISO 8601 time") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    if not _EARLIEST <= moment < _LATEST:
+        raise DriftError(
+            f"{origin}: {text!r} is outside the times drift reads ({_EARLIEST:%Y-%m-%d} to "
+            f"{_LATEST:%Y-%m-%d})"
+        )
     return int(moment.timestamp())
+
+
+# git stores commit times as seconds since 1970, so nothing is older; the metrics window and
+# its calendar (months, weeks, 455 days before --as-of) must fit in datetime's years 1-9999.
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def find_config(cwd: Path, explicit: Path | None) -> tuple[Path, dict[str, Any]] | None:

@@ -259,3 +259,60 @@ def test_a_folder_no_file_can_be_made_in_is_an_error_not_a_crash(
     assert code == 2
     assert err.startswith("drift: error: cannot write /proc/drift-report.html: ")
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--as-of", "0001-01-01"),
+        ("--as-of", "1969-12-31"),
+        ("--as-of", "9999-12-31"),
+        ("--since", "0002-06-01"),
+    ],
+)
+def test_a_time_outside_what_drift_reads_is_refused(
+    option: str, value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--as-of 0001-01-01` once crashed building the metrics window (year 0)."""
+    b = four_envs(tmp_path)
+    code, err = run(capsys, "audit", str(b.path), "-q", option, value)
+    assert code == 2
+    assert err == (
+        f"drift: error: {option}: {value!r} is outside the times drift reads "
+        "(1970-01-01 to 9000-01-01)\n"
+    )
+
+
+def test_a_commit_dated_in_the_year_9999_is_analysed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """git accepts any commit time; a clock far wrong at the end of the calendar once crashed
+    the monthly and weekly series (the month after December 9999)."""
+    b = RepoBuilder.init(tmp_path / "r", branch="dev")
+    b.commit("base", {"a.txt": "a\n"})
+    b.branch("prod", "dev")
+    b.clock = 253402300000 - 3600  # the commit ticks an hour: 9999-12-31T23:46:40Z
+    b.commit("from the far future", {"b.txt": "b\n"})
+    out = tmp_path / "r.json"
+    argv = ["audit", str(b.path), "-q", "--json", str(out), "--html", str(tmp_path / "r.html")]
+    code, err = run(capsys, *argv)
+    assert code == 0, err
+    data = json.loads(out.read_text())
+    assert data["settings"]["as_of"] == "9999-12-31T23:46:40Z"
+    assert data["metrics"]["monthly"]["months"][-1]["month"] == "9999-12"
+    assert data["metrics"]["drift_over_time"][0]["months"][-1]["period"] == "9999-12"
+
+
+def test_a_commit_dated_after_the_year_9999_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No report can show the year 10000 (datetime stops at 9999): said, never a crash."""
+    b = RepoBuilder.init(tmp_path / "r", branch="dev")
+    b.commit("base", {"a.txt": "a\n"})
+    b.branch("prod", "dev")
+    b.clock = 253402300800  # 10000-01-01T01:00:00Z after the tick
+    b.commit("from the year 10000", {"b.txt": "b\n"})
+    code, err = run(capsys, "audit", str(b.path), "-q")
+    assert code == 2
+    assert err.startswith("drift: error: a time of 253402304400 seconds since 1970 is outside")
+    assert err.count("\n") == 1

@@ -1,4 +1,5 @@
-"""`iso` gives datetime's text in datetime's range, and datetime's error outside it."""
+"""`iso` gives ISO 8601 text (datetime's isoformat) in datetime's range, with four-digit years
+before the year 1000 too, and a one-line error outside it."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from drift.errors import DriftError
 from drift.timefmt import iso
 
 FIRST, LAST = -62135596800, 253402300799  # 0001-01-01T00:00:00Z, 9999-12-31T23:59:59Z
 
 
 def by_datetime(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
 
 
 @given(st.integers(min_value=FIRST, max_value=LAST))
@@ -22,12 +24,20 @@ def test_the_same_text_as_datetime(timestamp: int) -> None:
     assert iso(timestamp) == by_datetime(timestamp)
 
 
-@pytest.mark.parametrize("timestamp", [FIRST, -1, 0, 951782400, 1700000000, LAST])
+@pytest.mark.parametrize(
+    "timestamp", [FIRST, -30610224001, -30610224000, -1, 0, 951782400, 1700000000, LAST]
+)
 def test_edges(timestamp: int) -> None:
     assert iso(timestamp) == by_datetime(timestamp)
 
 
+def test_years_before_1000_keep_four_digits() -> None:
+    """The C library's %Y writes the year 2 as "2": ISO 8601 and every reader of the report's
+    first ten characters want "0002"."""
+    assert iso(-62104060800) == "0002-01-01T00:00:00Z"
+
+
 @pytest.mark.parametrize("timestamp", [FIRST - 1, LAST + 1, 2**40])
-def test_outside_datetime_range_raises_as_datetime_does(timestamp: int) -> None:
-    with pytest.raises(ValueError):
+def test_outside_datetime_range_is_a_one_line_error(timestamp: int) -> None:
+    with pytest.raises(DriftError, match=f"a time of {timestamp} seconds since 1970"):
         iso(timestamp)

@@ -44,10 +44,23 @@ def months(start: int, end: int) -> list[tuple[str, int]]:
     day = datetime.fromtimestamp(start, UTC).replace(day=1, hour=0, minute=0, second=0)
     out: list[tuple[str, int]] = []
     while int(day.timestamp()) <= end:
-        following = (day + timedelta(days=32)).replace(day=1)
+        following = _later(day, timedelta(days=32))
+        if following is None:  # December 9999: datetime's last month, so `end`'s
+            out.append((day.strftime("%Y-%m"), end))
+            break
+        following = following.replace(day=1)
         out.append((day.strftime("%Y-%m"), min(int(following.timestamp()) - 1, end)))
         day = following
     return out
+
+
+def _later(moment: datetime, step: timedelta) -> datetime | None:
+    """`moment + step`, or None past the last day datetime holds (a commit git dated in the
+    year 9999 is odd history, not a reason to stop)."""
+    try:
+        return moment + step
+    except OverflowError:
+        return None
 
 
 def weeks(start: int, end: int) -> list[tuple[str, int]]:
@@ -57,7 +70,10 @@ def weeks(start: int, end: int) -> list[tuple[str, int]]:
     day = (moment - timedelta(days=moment.weekday())).replace(hour=0, minute=0, second=0)
     out: list[tuple[str, int]] = []
     while int(day.timestamp()) <= end:
-        following = day + timedelta(days=7)
+        following = _later(day, timedelta(days=7))
+        if following is None:  # the last week datetime holds: its point is `end`
+            out.append((week_key(int(day.timestamp())), end))
+            break
         out.append((week_key(int(day.timestamp())), min(int(following.timestamp()) - 1, end)))
         day = following
     return out
