@@ -28,6 +28,7 @@ from drift.ci.run import CiRun
 from drift.config import (
     Settings,
     load_settings,
+    parse_commit_url,
     parse_envs,
     parse_match,
     parse_threshold,
@@ -125,6 +126,7 @@ def _view_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--commit-url",
         metavar="TEMPLATE",
+        type=lambda text: parse_commit_url(text, "--commit-url"),
         help="link commits with this URL, '{commit}' standing for the id "
         "(default: from the origin remote on GitHub, GitLab, Bitbucket, Azure DevOps)",
     )

@@ -142,6 +142,17 @@ _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
+def parse_commit_url(value: object, origin: str) -> str:
+    """A link template for commits: an http(s) URL with `{commit}` in it. Reports are shared
+    and the template may come from the audited repository's own config, so nothing else (a
+    `javascript:` or `data:` link) is ever written into a report's links."""
+    if not isinstance(value, str) or "{commit}" not in value:
+        raise DriftError(f"{origin}: expected a URL template containing {{commit}}")
+    if not re.match(r"https?://", value, re.IGNORECASE):
+        raise DriftError(f"{origin}: expected an http:// or https:// URL, got {value!r}")
+    return value
+
+
 def find_config(cwd: Path, explicit: Path | None) -> tuple[Path, dict[str, Any]] | None:
     """The config file in force and its drift table, or None when there is none."""
     if explicit is not None:
@@ -248,10 +259,9 @@ def settings_from_table(table: dict[str, Any], origin: str) -> Settings:
 
         gates_from_table(table["gates"], f"{origin}: gates")
     if "commit_url" in table:
-        url = table["commit_url"]
-        if not isinstance(url, str) or "{commit}" not in url:
-            raise DriftError(f"{origin}: commit_url: expected a URL template containing {{commit}}")
-        settings = replace(settings, commit_url=url)
+        settings = replace(
+            settings, commit_url=parse_commit_url(table["commit_url"], f"{origin}: commit_url")
+        )
     if "aliases" in table:
         settings = replace(settings, aliases=_aliases(table["aliases"], f"{origin}: aliases"))
     if "release_lines" in table:

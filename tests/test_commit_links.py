@@ -40,6 +40,28 @@ def test_bad_commit_url_template(
     assert "commit_url" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("template", ["javascript:alert(1)//{commit}", "data:text/html,{commit}"])
+def test_a_link_template_that_is_not_http_is_refused(
+    template: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The template may come from the audited repository's own config, and reports are
+    shared: only http(s) links are ever written, from config or from the command line."""
+    b = four_envs(tmp_path)
+    html = tmp_path / "r.html"
+    assert main(["audit", str(b.path), "-q", "--commit-url", template, "--html", str(html)]) == 2
+    assert capsys.readouterr().err == (
+        f"drift: error: --commit-url: expected an http:// or https:// URL, got {template!r}\n"
+    )
+    (tmp_path / ".drift.toml").write_text(f"commit_url = {json.dumps(template)}\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["audit", str(b.path), "-q", "--html", str(html)]) == 2
+    assert "commit_url: expected an http:// or https:// URL" in capsys.readouterr().err
+    assert not html.exists()
+
+
 def test_views_survive_an_empty_metrics_window(tmp_path: Path) -> None:
     """`--as-of` years after the last commit: the window is empty, rates are undefined
     (None), and every view still renders ("not enough data"), never crashes."""
