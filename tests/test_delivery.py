@@ -17,7 +17,7 @@ from drift.delivery.depfiles import Declared
 from drift.delivery.files import Unreadable
 from drift.delivery.manifests import helm_images, kubernetes_images
 from drift.delivery.scan import branch_of
-from drift.environments import resolve_chain
+from drift.environments import Environment, resolve_chain
 from drift.git import GitRepository
 from drift_fixtures.builder import RepoBuilder
 from drift_fixtures.delivery_scenarios import DIGEST, DeliveryScenario, env_branches, trunk
@@ -813,3 +813,104 @@ def test_lock_status_per_ecosystem() -> None:
 def test_unreadable_manifests_raise_a_sentence() -> None:
     with pytest.raises(Unreadable, match="not a JSON object"):
         declared("package.json", "[1, 2]")
+
+
+# -- listing: only files a scan may take, each folder once per path and tree -----------------
+
+NAMES = [
+    "app.py",
+    "README.md",
+    "Dockerfile",
+    "Dockerfile.prod",
+    "api.dockerfile",
+    "Containerfile",
+    "Jenkinsfile",
+    "Jenkinsfile.deploy",
+    "ci.jenkinsfile",
+    ".gitlab-ci.yml",
+    "values.yaml",
+    "values-prod.yml",
+    "Chart.yaml",
+    "kustomization.yaml",
+    "Kustomization",
+    "deploy.yaml",
+    "package.json",
+    "package-lock.json",
+    "pyproject.toml",
+    "poetry.lock",
+    "requirements.txt",
+    "requirements-dev.in",
+    "go.mod",
+    "go.sum",
+    "Cargo.toml",
+    "app.csproj",
+    "pom.xml",
+    "build.gradle.kts",
+    "gradle.lockfile",
+    "notes.txt",
+    "Makefile",
+    "azure-pipelines.yml",
+    "bitbucket-pipelines.yml",
+    ".travis.yml",
+    "config.yml",
+    "image.png",
+    "x.YAML",
+]
+FOLDERS = [
+    "",
+    ".github/workflows/",
+    ".circleci/",
+    "requirements/",
+    "k8s/",
+    "chart/",
+    "chart/templates/",
+    "src/deep/",
+    ".azure-pipelines/",
+]
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_a_file_left_unlisted_is_one_the_scan_never_takes(folder: str) -> None:
+    """`may_be_delivery` decides by path which files are listed at all: every path it turns
+    away, `_file` leaves alone (it would read the blob, which does not exist here)."""
+    from drift.delivery.scan import TipScan, _Scanner, may_be_delivery
+
+    scanner = _Scanner(GitRepository.__new__(GitRepository))  # no repository: nothing read
+    env = Environment("dev", "refs/heads/dev", "0" * 40, "")
+    for name in NAMES:
+        path = folder + name
+        if may_be_delivery(path):
+            continue
+        tip = TipScan(env, "dev")
+        scanner._file(tip, path, "0" * 40, {path}, {"chart"})
+        assert tip.to_dict() == TipScan(env, "dev").to_dict(), path
+
+
+def test_tips_list_each_folder_once_and_every_file_git_lists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each tip lists only the folders that differ from a tip listed before (same path, same
+    tree id); what a tip holds is what `git ls-tree -r` lists, vendored folders left out."""
+    from drift.delivery.files import TipFiles
+
+    b = RepoBuilder.init(tmp_path / "r", branch="dev")
+    files = {f"pkg{d}/mod{f}.py": f"{d}.{f}\n" for d in range(20) for f in range(5)}
+    files |= {"pkg3/Dockerfile": "FROM x\n", "node_modules/a/package.json": "{}\n"}
+    b.commit("tree", files)
+    b.branch("prod", "dev")
+    b.commit("one folder changes", {"pkg7/mod1.py": "changed\n"})
+    repo = GitRepository.open(b.path)
+    listed: list[str] = []
+    real = GitRepository.tree_entries
+
+    def tree_entries(self: GitRepository, tree_id: str) -> list[tuple[str, str, int]]:
+        listed.append(tree_id)
+        return real(self, tree_id)
+
+    monkeypatch.setattr(GitRepository, "tree_entries", tree_entries)
+    tips = TipFiles(repo, lambda path: True)
+    for branch in ("prod", "dev"):
+        git = b.git("ls-tree", "-r", "--format=%(path) %(objectname)", branch).splitlines()
+        expected = dict(line.split(" ") for line in git if not line.startswith("node_modules/"))
+        assert tips.files(b.rev(branch)) == expected
+    assert len(listed) == 21 + 2  # prod: the root and 20 folders; dev: the root and pkg7

@@ -9,8 +9,12 @@ package.json files that say nothing about how this repository is delivered.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 
 from drift.git import GitRepository
+from drift.git.treediff import GITLINK_MODE
+
+TREE_MODE = 0o040000
 
 MAX_BYTES = 1 << 20
 VENDORED = frozenset(
@@ -26,14 +30,50 @@ class TooLarge(Exception):
     """A delivery file larger than `MAX_BYTES` (or absent from the object store)."""
 
 
-def tip_files(repo: GitRepository, commit: str) -> dict[str, str]:
-    """path -> blob id of every file at `commit`, vendored folders left out, sorted by path."""
-    files = {
-        path: blob
-        for path, blob, _mode in repo.tree_files(commit)
-        if not VENDORED.intersection(path.split("/")[:-1])
-    }
-    return dict(sorted(files.items()))
+Folder = tuple[list[tuple[str, str]], list[tuple[str, str]]]
+"""A folder's wanted files (path, blob id) and its subfolders (path, tree id)."""
+
+
+class TipFiles:
+    """The files of each tip a scan wants (`wanted(path)`, decided by path alone), by path.
+
+    Environment branches share nearly all their folders: a folder met again at the same path
+    with the same tree id is not listed again, so every tip after the first costs a lookup
+    per folder rather than a look at every file (a 60k-file tree: 0.15 s of listing, and
+    0.17 s of deciding per file, per tip). Vendored folders are never entered.
+    """
+
+    def __init__(self, repo: GitRepository, wanted: Callable[[str], bool]) -> None:
+        self._repo = repo
+        self._wanted = wanted
+        self._folders: dict[tuple[str, str], Folder] = {}
+
+    def files(self, commit: str) -> dict[str, str]:
+        """path -> blob id of every wanted file at `commit`, sorted by path."""
+        found: dict[str, str] = {}
+        stack = [("", self._repo.commit(commit).tree)]
+        while stack:
+            prefix, tree = stack.pop()
+            files, folders = self._folder(prefix, tree)
+            found.update(files)
+            stack += folders
+        return dict(sorted(found.items()))
+
+    def _folder(self, prefix: str, tree: str) -> Folder:
+        key = (prefix, tree)
+        folder = self._folders.get(key)
+        if folder is None:
+            files: list[tuple[str, str]] = []
+            folders: list[tuple[str, str]] = []
+            for name, object_id, mode in self._repo.tree_entries(tree):
+                path = prefix + name
+                if mode == TREE_MODE:
+                    if name not in VENDORED:
+                        folders.append((path + "/", object_id))
+                elif mode != GITLINK_MODE and self._wanted(path):
+                    files.append((path, object_id))
+            folder = self._folders[key] = (files, folders)
+        return folder
 
 
 class BlobText:

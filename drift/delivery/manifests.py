@@ -18,7 +18,7 @@ from drift.delivery.files import basename, dirname, join
 from drift.delivery.yamlfile import is_blank, line, load_documents, walk
 
 KUSTOMIZATION = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
-_YAML = (".yaml", ".yml")
+YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def manifest_kind(path: str, chart_roots: set[str]) -> str | None:
     name = basename(path)
     if name in KUSTOMIZATION:
         return "kustomize"
-    if not name.endswith(_YAML):
+    if not name.endswith(YAML_SUFFIXES):
         return None
     if any(path.startswith(join(root, "templates/")) for root in chart_roots):
         return None

@@ -24,8 +24,10 @@ from drift.delivery.dependencies import (
     lock_status,
     manifest_parser,
 )
-from drift.delivery.files import BlobText, TooLarge, Unreadable, basename, dirname, tip_files
+from drift.delivery.files import BlobText, TipFiles, TooLarge, Unreadable, basename, dirname
 from drift.delivery.manifests import (
+    KUSTOMIZATION,
+    YAML_SUFFIXES,
     ImageRef,
     chart_roots,
     helm_images,
@@ -134,6 +136,21 @@ def scan_delivery(repo: GitRepository, envs: Sequence[Environment]) -> dict[str,
     }
 
 
+def may_be_delivery(path: str) -> bool:
+    """Whether `_Scanner._file` may take the file at `path`, by its path alone: a CI
+    definition, a Dockerfile, a dependency manifest or lock file, a Kustomization, or YAML
+    (Kubernetes, Helm values, Chart.yaml). The rest of a tree (source code) is never listed."""
+    name = basename(path)
+    return (
+        name.endswith(YAML_SUFFIXES)
+        or name in KUSTOMIZATION
+        or ci_system(path) is not None
+        or is_dockerfile(path)
+        or manifest_parser(path) is not None
+        or is_lockfile(path)
+    )
+
+
 def branch_of(ref: str) -> str | None:
     """The branch name pushes to this ref use (None for a tag)."""
     if ref.startswith("refs/heads/"):
@@ -190,11 +207,14 @@ class _Scanner:
         self.repo = repo
         self.blobs = BlobText(repo)
         self.memo: dict[tuple[str, str, str], object] = {}
+        self.tips = TipFiles(repo, may_be_delivery)
 
     def scan(self, env: Environment) -> TipScan:
-        """Every delivery file of one environment's tip."""
+        """Every delivery file of one environment's tip. Only files `_file` may take are
+        listed: every other path it or the lookups it makes (a lock file beside a manifest,
+        a chart's Chart.yaml) could ask about is one of them."""
         tip = TipScan(env, branch_of(env.ref))
-        files = tip_files(self.repo, env.commit)
+        files = self.tips.files(env.commit)
         paths = set(files)
         charts = chart_roots(paths)
         for path, blob in files.items():
@@ -230,6 +250,7 @@ class _Scanner:
             self._deployment(tip, path, blob, charts)
 
     def _deployment(self, tip: TipScan, path: str, blob: str, charts: set[str]) -> None:
+        # Only Kustomize files and YAML get past `manifest_kind` (may_be_delivery relies on it).
         kind = manifest_kind(path, charts)
         in_chart = dirname(path) in charts
         if kind == "kustomize":

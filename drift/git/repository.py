@@ -534,17 +534,13 @@ class GitRepository:
             self._store.put_patch_id(commit_id, value, True)
         return value
 
-    def tree_files(self, commit_id: str) -> Iterator[tuple[str, str, int]]:
-        """(path, blob id, mode) of every file in a commit's tree, without a checkout."""
-        stack: list[tuple[str, Any]] = [("", self._repo[self.commit(commit_id).tree])]
-        while stack:
-            prefix, tree = stack.pop()
-            for entry in tree:
-                path = prefix + entry.raw_name.decode("utf-8", "replace")
-                if entry.filemode == 0o040000:
-                    stack.append((path + "/", self._repo[entry.id]))
-                elif entry.filemode != 0o160000:
-                    yield path, str(entry.id), int(entry.filemode)
+    def tree_entries(self, tree_id: str) -> list[tuple[str, str, int]]:
+        """(name, object id, mode) of each entry of one tree: a folder's listing, without a
+        checkout. A name that is not UTF-8 is read with U+FFFD for its bad bytes."""
+        return [
+            (entry.raw_name.decode("utf-8", "replace"), str(entry.id), int(entry.filemode))
+            for entry in self._repo[tree_id]
+        ]
 
     def blob_size(self, blob_id: str) -> int | None:
         """A blob's size from its object header (its content is not inflated); None if missing."""
