@@ -12,9 +12,7 @@ import posixpath
 from collections.abc import Callable
 
 from drift.git import GitRepository
-from drift.git.treediff import GITLINK_MODE
-
-TREE_MODE = 0o040000
+from drift.git.treediff import GITLINK_MODE, TREE_MODE
 
 MAX_BYTES = 1 << 20
 VENDORED = frozenset(

@@ -63,9 +63,8 @@ def write_output(target: str, text: str | list[bytes | memoryview]) -> None:
             handle.writelines(utf8)
         os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; reports are ordinary files
         os.replace(temp, path)
-    except OSError as exc:
+    except BaseException as exc:
         Path(temp).unlink(missing_ok=True)
-        raise DriftError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise DriftError(f"cannot write {target}: {exc.strerror or exc}") from exc
         raise
