@@ -25,6 +25,7 @@ from drift import __version__
 from drift.ci.commands import add_ci_arguments, add_ci_subcommands, run_baseline, run_diff
 from drift.ci.report_cache import CachedReport, report_key, timeless_texts
 from drift.ci.run import CiRun
+from drift.collector import collector_paused
 from drift.config import (
     Settings,
     load_settings,
@@ -500,23 +501,29 @@ def _demo(args: argparse.Namespace, console: Console) -> int:
         return _audit(build_parser().parse_args(argv), scenario.path, console)
 
 
+def _command(argv: Sequence[str] | None) -> int:
+    """The command line's command, run."""
+    args = build_parser().parse_args(argv)
+    console = _console(args.color)
+    if args.command == "baseline":
+        return run_baseline(args, console, lambda a, p: _analyse(a, p, False).report.to_dict())
+    if args.command == "diff":
+        return run_diff(args, console)
+    if args.command == "demo":
+        return _demo(args, console)
+    if args.command == "explain":
+        return _explain(args, console)
+    if args.command == "report":
+        return _report(args, console)
+    return _audit(args, Path(args.path), console)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run drift; return the exit code."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        args = build_parser().parse_args(argv)
-        console = _console(args.color)
-        if args.command == "baseline":
-            return run_baseline(args, console, lambda a, p: _analyse(a, p, False).report.to_dict())
-        if args.command == "diff":
-            return run_diff(args, console)
-        if args.command == "demo":
-            return _demo(args, console)
-        if args.command == "explain":
-            return _explain(args, console)
-        if args.command == "report":
-            return _report(args, console)
-        return _audit(args, Path(args.path), console)
+        with collector_paused():  # a command builds large structures and no cycles
+            return _command(argv)
     except DriftError as exc:
         print(f"drift: error: {exc}", file=sys.stderr)
         return exc.exit_code
