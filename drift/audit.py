@@ -18,7 +18,8 @@ from drift.findings.model import Finding
 from drift.git import GitRepository
 from drift.history import History, read_history
 from drift.progress import NullProgress, ProgressSink
-from drift.readiness.metrics import delivery_metrics
+from drift.readiness.ahead import MetricsAhead
+from drift.readiness.metrics import draft_metrics, finish_metrics
 from drift.report import Report, referenced_commits
 from drift.timefmt import iso
 
@@ -85,15 +86,51 @@ def _judge(
     clock: _Stopwatch,
     generated_at: str,
 ) -> Analysis:
-    """Everything after the walk: changes, findings, the report, delivery and metrics."""
+    """Everything after the walk: changes, then the rest with the metrics begun ahead."""
     outside = sum(1 for c in history.order if history.outside_base(c))
     sink.phase("Grouping changes", outside)
     grouping = group_changes(history, settings, sink.advance)
     clock.lap("changes")
     as_of = settings.as_of or max(repo.commit(env.commit).commit_time for env in chain.envs)
+    metrics = MetricsAhead.start(
+        repo,
+        lambda: draft_metrics(repo, chain.envs, history, grouping, as_of, settings=settings),
+        lambda draft, found: finish_metrics(draft, history, found),
+    )
+    try:
+        return _conclude(
+            repo,
+            chain,
+            settings,
+            history,
+            grouping,
+            base_lines,
+            metrics,
+            clock,
+            generated_at,
+            as_of,
+        )
+    finally:
+        metrics.close()
+
+
+def _conclude(
+    repo: GitRepository,
+    chain: Chain,
+    settings: Settings,
+    history: History,
+    grouping: Grouping,
+    base_lines: BaseLines,
+    metrics: MetricsAhead,
+    clock: _Stopwatch,
+    generated_at: str,
+    as_of: int,
+) -> Analysis:
+    """From the grouping on: findings, the report, delivery, and the metrics begun ahead."""
     context = AuditContext(history, grouping, settings, as_of)
     context.cache["base-lines"] = base_lines
     findings = compute_findings(context)
+    metrics.send(findings)
     clock.lap("findings")
     report = _report(repo, chain, settings, generated_at, context, findings)
     report.sections["merge_names"] = context.cache["merge_names"]
@@ -108,10 +145,8 @@ def _judge(
     clock.lap("report")
     report.sections["delivery"] = scan_delivery(repo, chain.envs)
     clock.lap("delivery")
-    report.sections["metrics"] = delivery_metrics(
-        repo, chain.envs, history, grouping, findings, as_of, settings=settings
-    )
-    clock.lap("metrics")
+    report.sections["metrics"] = metrics.result(findings)
+    clock.lap("metrics")  # with a child: the wait for its answer
     return Analysis(repo, chain, settings, history, grouping, context, findings, report)
 
 

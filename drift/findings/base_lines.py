@@ -15,10 +15,8 @@ is neither read nor sent for again.
 from __future__ import annotations
 
 import contextlib
-import marshal
 import os
 import signal
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,16 +24,10 @@ from typing import BinaryIO
 
 from drift.git.repository import GitRepository
 from drift.history import History
+from drift.parallel import frame, parallel_allowed, unframe
 
 LineTrees = dict[str, tuple[int, str]]
 """Tree id -> the earliest (time, commit) carrying it (GitRepository.line_trees)."""
-
-
-def _parallel_allowed() -> bool:
-    if os.environ.get("DRIFT_JOBS") == "1":
-        return False
-    # The cores this process may run on (a CI container's share), not the machine's.
-    return sys.platform == "linux" and len(os.sched_getaffinity(0)) > 1
 
 
 class BaseLines:
@@ -64,7 +56,7 @@ class BaseLines:
         first = [tree.parent[leaf] for leaf in tree.leaves()]
         ups = [up for up in tree.parent if up is not None]
         order = list(dict.fromkeys(up for up in [*first, *sorted(ups)] if up is not None))
-        if not order or not _parallel_allowed():
+        if not order or not parallel_allowed():
             return lines
         unread = []
         for env in order:  # lines the persistent cache has are not sent for
@@ -155,24 +147,11 @@ class BaseLines:
 
 
 def _frame(answer: tuple[int, LineTrees]) -> bytes:
-    """One line's answer as the child sends it: its length, then marshal data. marshal, not
-    pickle: 0.01 s to encode 230k trees against 0.20 s, on the child's critical path; read
-    whole by length, so decoding is one call (marshal reading a stream object asks it for
-    every value). The stream is the parent's own pipe from its own child."""
-    body = marshal.dumps(answer)
-    return len(body).to_bytes(8, "little") + body
+    return frame(answer)
 
 
 def _unframe(source: BinaryIO) -> tuple[int, LineTrees]:
-    """The next answer on the pipe; EOFError at its end or on a cut frame."""
-    head = source.read(8)
-    if len(head) < 8:
-        raise EOFError("no more lines")
-    size = int.from_bytes(head, "little")
-    body = source.read(size)
-    if len(body) < size:
-        raise EOFError("a cut frame")
-    env, trees = marshal.loads(body)
+    env, trees = unframe(source)
     return int(env), trees
 
 

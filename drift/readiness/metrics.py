@@ -10,6 +10,7 @@ common base), else `changes` (a change's id is its first-introduced commit) or `
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from drift.changes import Grouping
@@ -52,21 +53,60 @@ def delivery_metrics(
     `settings`, when given, applies the ignore rules (time, authors, messages; path rules
     need a diff) to commits inside the common base as the engine applies them outside it.
     """
+    draft = draft_metrics(repo, envs, history, grouping, as_of, window_days, settings)
+    return finish_metrics(draft, history, findings)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The window and every metric that needs no finding: most of the work, done before the
+    findings exist (drift.readiness.ahead does it on the second core meanwhile)."""
+
+    window: Window
+    names: list[str]
+    ready: dict[str, Any]
+
+
+def draft_metrics(
+    repo: GitRepository,
+    envs: list[Environment],
+    history: History,
+    grouping: Grouping,
+    as_of: int,
+    window_days: int = 365,
+    settings: Settings | None = None,
+) -> Draft:
+    """The window, read, and the metrics read from it alone."""
     with collector_paused():
         window = build_window(repo, history, grouping, as_of, window_days, settings=settings)
-        names = [env.name for env in envs]
-        index = FindingIndex(findings)
         tree = history.topology
-        return {
+        ready = {
             "window": _summary(window, window_days),
             "lead_time": lead_times(window, tree),
-            "arrival": arrivals(window, names, index),
-            "hotfixes": hotfixes(window, names, index),
-            "monthly": monthly_events(window, history, index),
             "drift_over_time": drift_over_time(window, tree),
             "cadence": cadence(window, tree),
             "change_fail_proxy": change_fail_proxy(window, tree),
             "trunk": trunk_measures(repo, envs, window, as_of, tree),
+        }
+        return Draft(window, [env.name for env in envs], ready)
+
+
+def finish_metrics(draft: Draft, history: History, findings: list[Finding]) -> dict[str, Any]:
+    """The metrics that list the findings behind them, and all of them in the report's order.
+    Only findings of the kinds in `evidence.KEY_FIELD` are read."""
+    with collector_paused():
+        window, names, ready = draft.window, draft.names, draft.ready
+        index = FindingIndex(findings)
+        return {
+            "window": ready["window"],
+            "lead_time": ready["lead_time"],
+            "arrival": arrivals(window, names, index),
+            "hotfixes": hotfixes(window, names, index),
+            "monthly": monthly_events(window, history, index),
+            "drift_over_time": ready["drift_over_time"],
+            "cadence": ready["cadence"],
+            "change_fail_proxy": ready["change_fail_proxy"],
+            "trunk": ready["trunk"],
         }
 
 

@@ -1,0 +1,156 @@
+"""The delivery metrics begun in a forked child give the same report as the metrics computed in
+process, survive a child that fails at any step, and leave no process behind."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drift.audit import run_audit
+from drift.config import EnvSpec, Settings
+from drift.git.repository import GitRepository
+from drift.readiness import ahead as ahead_module
+from drift.readiness import metrics as metrics_module
+from drift.readiness.ahead import MetricsAhead
+from drift.readiness.metrics import Draft
+from drift_fixtures.demo import build_demo
+from drift_fixtures.metrics_scenarios import arrivals_and_hotfixes, hotfix_picked_back
+
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2, reason="needs Linux and two cores"
+)
+
+
+def built(name: str, root: Path) -> tuple[Path, Settings]:
+    """A repository whose metrics list findings of every kind they point at, and its chain."""
+    if name == "demo":
+        return build_demo(root).path, Settings()
+    scenario = {"arrivals_and_hotfixes": arrivals_and_hotfixes, "hotfix": hotfix_picked_back}[name](
+        root
+    )
+    return scenario.path, Settings(envs=tuple(EnvSpec(e) for e in scenario.envs))
+
+
+def audit(
+    path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str | None, settings: Settings | None = None
+) -> dict[str, Any]:
+    if jobs is None:
+        monkeypatch.delenv("DRIFT_JOBS", raising=False)
+    else:
+        monkeypatch.setenv("DRIFT_JOBS", jobs)
+    data: dict[str, Any] = run_audit(path, settings or Settings(), now=0).to_dict()
+    return data
+
+
+def record(monkeypatch: pytest.MonkeyPatch) -> tuple[list[bool], list[str]]:
+    """Whether each audit's metrics were begun by a child, and the drafts made in this
+    process (a child's are not seen here)."""
+    forks: list[bool] = []
+    drafts: list[str] = []
+    start, draft = MetricsAhead.start.__func__, metrics_module.draft_metrics  # type: ignore[attr-defined]
+
+    def spy_start(cls: type[MetricsAhead], *args: Any) -> MetricsAhead:
+        made: MetricsAhead = start(cls, *args)
+        forks.append(made.forked)
+        return made
+
+    def spy_draft(*args: Any, **kwargs: Any) -> Draft:
+        drafts.append(str(os.getpid()))
+        result: Draft = draft(*args, **kwargs)
+        return result
+
+    monkeypatch.setattr(MetricsAhead, "start", classmethod(spy_start))
+    monkeypatch.setattr("drift.audit.draft_metrics", spy_draft)
+    return forks, drafts
+
+
+@pytest.mark.parametrize("name", ["demo", "arrivals_and_hotfixes", "hotfix"])
+def test_the_metrics_begun_in_a_child_are_the_metrics_made_here(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, settings = built(name, tmp_path)
+    forks, drafts = record(monkeypatch)
+    here = audit(path, monkeypatch, "1", settings)
+    assert forks == [False] and drafts == [str(os.getpid())]
+    forked = audit(path, monkeypatch, None, settings)
+    assert forks == [False, True]
+    assert drafts == [str(os.getpid())]  # the child's answer was used: no draft made here
+    assert forked == here
+    assert _pointed(here["metrics"]), "the metrics list findings: the child got those it needs"
+
+
+def _pointed(metrics: dict[str, Any]) -> list[str]:
+    """Every finding id the metrics list (the ones the child must have been sent)."""
+    found: list[str] = []
+
+    def visit(value: Any, key: str = "") -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                visit(v, k)
+        elif isinstance(value, list):
+            if key == "findings":
+                found.extend(v for v in value if isinstance(v, str))
+            for v in value:
+                visit(v)
+
+    visit(metrics)
+    return found
+
+
+@pytest.mark.parametrize("step", ["draft", "finish", "send"])
+def test_a_failing_child_is_replaced_by_the_metrics_made_here(
+    step: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child fails before its draft, after it (the findings it needs are never read), or
+    this process cannot hand it the findings: the same report, made here."""
+    path = build_demo(tmp_path).path
+    expected = audit(path, monkeypatch, "1")
+    parent = os.getpid()
+    real: Callable[..., Any]
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != parent:
+            raise RuntimeError("the child cannot go on")
+        return real(*args, **kwargs)
+
+    if step == "draft":
+        real = metrics_module.draft_metrics
+        monkeypatch.setattr("drift.audit.draft_metrics", broken)
+    elif step == "finish":
+        real = metrics_module.finish_metrics
+        monkeypatch.setattr("drift.audit.finish_metrics", broken)
+    else:
+        monkeypatch.setattr(ahead_module, "frame", lambda answer: _unmarshallable())
+    forks, _ = record(monkeypatch)
+    assert audit(path, monkeypatch, None) == expected
+    assert forks == [True]
+
+
+def _unmarshallable() -> bytes:
+    raise ValueError("a field marshal cannot carry")
+
+
+def test_an_unneeded_child_is_reaped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An audit that stops before the metrics (an error in the findings) leaves no child."""
+    monkeypatch.delenv("DRIFT_JOBS", raising=False)
+    path = build_demo(tmp_path).path
+    repo = GitRepository.open_for_audit(path)
+
+    def slow() -> Draft:
+        time.sleep(30)
+        raise AssertionError("killed long before")
+
+    ahead = MetricsAhead.start(repo, slow, lambda draft, found: {})
+    assert ahead.forked and ahead._child is not None
+    pid = ahead._child
+    begun = time.monotonic()
+    ahead.close()
+    assert time.monotonic() - begun < 10
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left
