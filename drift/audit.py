@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from drift.history import History, read_history
 from drift.progress import NullProgress, ProgressSink
 from drift.readiness.ahead import MetricsAhead
 from drift.readiness.metrics import draft_metrics, finish_metrics
+from drift.readiness.window import read_window
 from drift.report import Report, referenced_commits
 from drift.timefmt import iso
 
@@ -69,70 +71,51 @@ def analyse(
     sink.phase("Walking history")
     history = read_history(repo, chain.envs, sink.advance, settings.aliases)
     clock.lap("walk")
-    base_lines = BaseLines.start(history)  # release identity's reading, on the second core
-    try:
-        return _judge(repo, chain, settings, history, base_lines, sink, clock, generated_at)
-    finally:
-        base_lines.close()
+    as_of = settings.as_of or max(repo.commit(env.commit).commit_time for env in chain.envs)
+    with ExitStack() as children:  # each stopped and reaped, however the audit ends
+        base_lines = BaseLines.start(history)  # release identity's reading, on the second core
+        children.callback(base_lines.close)
+        metrics = MetricsAhead.start(  # the delivery metrics, begun there too
+            repo,
+            lambda: read_window(repo, history, as_of),
+            lambda window, grouping: draft_metrics(
+                window, repo, chain.envs, history, grouping, settings=settings
+            ),
+            lambda draft, findings: finish_metrics(draft, history, findings),
+        )
+        children.callback(metrics.close)
+        run = _Run(repo, chain, settings, history, as_of, generated_at, base_lines, metrics)
+        return _judge(run, sink, clock)
 
 
-def _judge(
-    repo: GitRepository,
-    chain: Chain,
-    settings: Settings,
-    history: History,
-    base_lines: BaseLines,
-    sink: ProgressSink,
-    clock: _Stopwatch,
-    generated_at: str,
-) -> Analysis:
-    """Everything after the walk: changes, then the rest with the metrics begun ahead."""
+@dataclass(frozen=True)
+class _Run:
+    """What the walk made, and the work begun on the second core."""
+
+    repo: GitRepository
+    chain: Chain
+    settings: Settings
+    history: History
+    as_of: int
+    generated_at: str
+    base_lines: BaseLines
+    metrics: MetricsAhead
+
+
+def _judge(run: _Run, sink: ProgressSink, clock: _Stopwatch) -> Analysis:
+    """Everything after the walk: changes, findings, the report, delivery and metrics."""
+    repo, chain, settings, history = run.repo, run.chain, run.settings, run.history
     outside = sum(1 for c in history.order if history.outside_base(c))
     sink.phase("Grouping changes", outside)
     grouping = group_changes(history, settings, sink.advance)
+    run.metrics.send_grouping(grouping)
     clock.lap("changes")
-    as_of = settings.as_of or max(repo.commit(env.commit).commit_time for env in chain.envs)
-    metrics = MetricsAhead.start(
-        repo,
-        lambda: draft_metrics(repo, chain.envs, history, grouping, as_of, settings=settings),
-        lambda draft, found: finish_metrics(draft, history, found),
-    )
-    try:
-        return _conclude(
-            repo,
-            chain,
-            settings,
-            history,
-            grouping,
-            base_lines,
-            metrics,
-            clock,
-            generated_at,
-            as_of,
-        )
-    finally:
-        metrics.close()
-
-
-def _conclude(
-    repo: GitRepository,
-    chain: Chain,
-    settings: Settings,
-    history: History,
-    grouping: Grouping,
-    base_lines: BaseLines,
-    metrics: MetricsAhead,
-    clock: _Stopwatch,
-    generated_at: str,
-    as_of: int,
-) -> Analysis:
-    """From the grouping on: findings, the report, delivery, and the metrics begun ahead."""
-    context = AuditContext(history, grouping, settings, as_of)
-    context.cache["base-lines"] = base_lines
+    context = AuditContext(history, grouping, settings, run.as_of)
+    context.cache["base-lines"] = run.base_lines
     findings = compute_findings(context)
-    metrics.send(findings)
+    run.metrics.send_findings(findings)
     clock.lap("findings")
-    report = _report(repo, chain, settings, generated_at, context, findings)
+    report = _report(repo, chain, settings, run.generated_at, context, findings)
     report.sections["merge_names"] = context.cache["merge_names"]
     report.sections["not_analysed"] = [
         {"commit": commit_id, "reason": why} for commit_id, why in sorted(repo.unreadable.items())
@@ -145,7 +128,7 @@ def _conclude(
     clock.lap("report")
     report.sections["delivery"] = scan_delivery(repo, chain.envs)
     clock.lap("delivery")
-    report.sections["metrics"] = metrics.result(findings)
+    report.sections["metrics"] = run.metrics.result(grouping, findings)
     clock.lap("metrics")  # with a child: the wait for its answer
     return Analysis(repo, chain, settings, history, grouping, context, findings, report)
 

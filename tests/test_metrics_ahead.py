@@ -17,8 +17,10 @@ from drift.config import EnvSpec, Settings
 from drift.git.repository import GitRepository
 from drift.readiness import ahead as ahead_module
 from drift.readiness import metrics as metrics_module
+from drift.readiness import window as window_module
 from drift.readiness.ahead import MetricsAhead
 from drift.readiness.metrics import Draft
+from drift.readiness.window import Window
 from drift_fixtures.demo import build_demo
 from drift_fixtures.metrics_scenarios import arrivals_and_hotfixes, hotfix_picked_back
 
@@ -103,12 +105,13 @@ def _pointed(metrics: dict[str, Any]) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("step", ["draft", "finish", "send"])
+@pytest.mark.parametrize("step", ["read", "draft", "finish", "send"])
 def test_a_failing_child_is_replaced_by_the_metrics_made_here(
     step: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The child fails before its draft, after it (the findings it needs are never read), or
-    this process cannot hand it the findings: the same report, made here."""
+    """The child fails reading the window, drafting (the grouping sent is never read),
+    finishing (nor the findings), or this process cannot hand it anything: the same report,
+    made here."""
     path = build_demo(tmp_path).path
     expected = audit(path, monkeypatch, "1")
     parent = os.getpid()
@@ -119,7 +122,10 @@ def test_a_failing_child_is_replaced_by_the_metrics_made_here(
             raise RuntimeError("the child cannot go on")
         return real(*args, **kwargs)
 
-    if step == "draft":
+    if step == "read":
+        real = window_module.read_window
+        monkeypatch.setattr("drift.audit.read_window", broken)
+    elif step == "draft":
         real = metrics_module.draft_metrics
         monkeypatch.setattr("drift.audit.draft_metrics", broken)
     elif step == "finish":
@@ -137,16 +143,20 @@ def _unmarshallable() -> bytes:
 
 
 def test_an_unneeded_child_is_reaped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An audit that stops before the metrics (an error in the findings) leaves no child."""
+    """An audit that stops before the metrics (an error in the grouping or the findings)
+    leaves no child behind, even one still reading."""
     monkeypatch.delenv("DRIFT_JOBS", raising=False)
     path = build_demo(tmp_path).path
     repo = GitRepository.open_for_audit(path)
 
-    def slow() -> Draft:
+    def slow() -> Window:
         time.sleep(30)
         raise AssertionError("killed long before")
 
-    ahead = MetricsAhead.start(repo, slow, lambda draft, found: {})
+    def never(*args: Any) -> Any:
+        raise AssertionError("not called here")
+
+    ahead = MetricsAhead.start(repo, slow, never, never)
     assert ahead.forked and ahead._child is not None
     pid = ahead._child
     begun = time.monotonic()

@@ -1,81 +1,89 @@
-"""The delivery metrics, begun on the second core before the findings exist.
+"""The delivery metrics, begun on the second core right after the walk.
 
 The metrics phase was the longest of an audit at 100k commits (0.8 s of 2.3): it reads a year
-of history into a window and groups it into changes. Most of it (the window and the metrics
-read from it alone: the draft, drift.readiness.metrics.Draft) needs nothing the findings make;
-the rest needs only the findings the metrics point at (hotfixes, copies, merges, reverts: a
-few hundred, not the thousands of pending changes and untested releases). So right after the
-grouping a forked child makes the draft while this process computes the findings; it gets
-those few findings when they are made, finishes the metrics while this process builds the
-report and scans the delivery configuration, and sends them back as plain data. Measured:
-2.31 -> 1.86 s at 100k commits, 4.16 -> 3.80 s at 300k (median of 7, reports identical).
+of history into a window and groups it into changes. It needs little of what the rest of the
+audit makes, and each part only late:
+- the window's commits, lines and introductions need only the walk;
+- its changes, and the metrics read from the window alone (the draft,
+  drift.readiness.metrics.Draft), need the engine's grouping: each change's id, commits and
+  revert status, each copy's method;
+- the rest needs only the findings the metrics point at (hotfixes, copies, merges, reverts:
+  a few hundred, not the thousands of pending changes and untested releases).
+So right after the walk a forked child reads the window while this process groups changes,
+drafts the metrics while it computes the findings, finishes them while it builds the report
+and scans the delivery configuration, and sends them back as plain data. What it needs is
+sent down a pipe as soon as it is made, by a thread, so this process never waits for the
+child to take it.
 
 Where no child may run (drift.parallel.parallel_allowed), or when the child fails or sends
-nothing readable, the same two steps run here when the metrics are asked for: both ways give
-the same report (tested).
+nothing readable, the same three steps run here when the metrics are asked for: both ways
+give the same report (tested).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import signal
 import threading
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
+from drift.changes import Change, CopyLink, Grouping
 from drift.findings.model import Finding
 from drift.git.repository import GitRepository
 from drift.parallel import frame, parallel_allowed, unframe
 from drift.readiness.evidence import KEY_FIELD
 from drift.readiness.metrics import Draft
+from drift.readiness.window import Window
 
-Prepare = Callable[[], Draft]
+Read = Callable[[], Window]
+Prepare = Callable[[Window, Grouping], Draft]
 Finish = Callable[[Draft, list[Finding]], dict[str, Any]]
 
 
 class MetricsAhead:
-    """The metrics of one audit: read ahead by a child, or computed here when asked."""
+    """The metrics of one audit: begun by a child, or computed here when asked."""
 
-    def __init__(self, prepare: Prepare, finish: Finish) -> None:
-        self._prepare, self._finish = prepare, finish
+    def __init__(self, read: Read, prepare: Prepare, finish: Finish) -> None:
+        self._read, self._prepare, self._finish = read, prepare, finish
         self._child: int | None = None  # its pid, until it is reaped
         self._to_child: BinaryIO | None = None
         self._from_child: BinaryIO | None = None
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._sender: threading.Thread | None = None
         self.forked = False
         """Whether a child began the metrics (for tests and --debug)."""
 
     @classmethod
-    def start(cls, repo: GitRepository, prepare: Prepare, finish: Finish) -> MetricsAhead:
-        """Begin the draft in a child when that is allowed; `prepare` and `finish` are the two
-        steps, the same here and there (`finish` gets the findings `send` is given)."""
-        ahead = cls(prepare, finish)
+    def start(
+        cls, repo: GitRepository, read: Read, prepare: Prepare, finish: Finish
+    ) -> MetricsAhead:
+        """Begin the window in a child when that is allowed. `read`, `prepare` and `finish`
+        are the three steps, the same here and there: `prepare` gets the grouping
+        `send_grouping` is given, `finish` the findings `send_findings` is given."""
+        ahead = cls(read, prepare, finish)
         if parallel_allowed():
             ahead._fork(repo)
         return ahead
 
-    def send(self, findings: list[Finding]) -> None:
-        """Hand the child the findings the metrics read, without waiting for it to take them
-        (it takes them once its draft is done)."""
-        if self._to_child is None:
-            return
-        pointed = [(f.kind, f.fields, f.note) for f in findings if f.kind in KEY_FIELD]
-        try:
-            data = frame(pointed)
-        except ValueError:  # a field marshal cannot carry: the metrics are computed here
-            self.close()
-            return
-        self._sender = threading.Thread(target=self._write, args=(data,), name="drift-metrics")
-        self._sender.daemon = True
-        self._sender.start()
+    def send_grouping(self, grouping: Grouping) -> None:
+        """Hand the child what the window reads of the grouping."""
+        changes = [(c.id, c.commits, c.is_revert) for c in grouping.changes]
+        copies = [(link.original, link.copy, link.method) for link in grouping.copies]
+        self._send((changes, copies))
 
-    def result(self, findings: list[Finding]) -> dict[str, Any]:
+    def send_findings(self, findings: list[Finding]) -> None:
+        """Hand the child the findings the metrics point at."""
+        self._send([(f.kind, f.fields, f.note) for f in findings if f.kind in KEY_FIELD])
+
+    def result(self, grouping: Grouping, findings: list[Finding]) -> dict[str, Any]:
         """The metrics: the child's, or (without one, or when it sent nothing readable)
-        computed here from the same findings."""
+        computed here from the same grouping and findings."""
         answer = self._collect()
         if answer is None:
-            return self._finish(self._prepare(), findings)
+            return self._finish(self._prepare(self._read(), grouping), findings)
         return answer
 
     def close(self) -> None:
@@ -83,10 +91,28 @@ class MetricsAhead:
         if self._child is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._child, signal.SIGKILL)
-        self._join()
+        if self._sender is not None:
+            self._outbox.put(None)
+            self._sender.join()
+            self._sender = None
+        for stream in (self._to_child, self._from_child):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        self._to_child = self._from_child = None
         if self._child is not None:
             os.waitpid(self._child, 0)
             self._child = None
+
+    def _send(self, message: Any) -> None:
+        if self._sender is None:
+            return
+        try:
+            data = frame(message)
+        except ValueError:  # something marshal cannot carry: the metrics are computed here
+            self.close()
+            return
+        self._outbox.put(data)
 
     def _collect(self) -> dict[str, Any] | None:
         source = self._from_child
@@ -100,18 +126,19 @@ class MetricsAhead:
         return answer if isinstance(answer, dict) else None
 
     def _fork(self, repo: GitRepository) -> None:
-        findings_read, findings_write = os.pipe()
+        inbox_read, inbox_write = os.pipe()
         answer_read, answer_write = os.pipe()
         pid = os.fork()
-        if pid == 0:  # the child: the draft, then the findings, then the metrics back
+        if pid == 0:  # the child: the window, the draft, the metrics, each when it can
             status = 1
             try:
-                os.close(findings_write)
+                os.close(inbox_write)
                 os.close(answer_read)
                 repo.forget_store()  # the parent's persistent cache is the parent's
-                draft = self._prepare()
-                with os.fdopen(findings_read, "rb") as source:
-                    pointed = unframe(source)
+                window = self._read()
+                with os.fdopen(inbox_read, "rb") as inbox:
+                    draft = self._prepare(window, _grouping(unframe(inbox)))
+                    pointed = unframe(inbox)
                 findings = [Finding(kind, fields, note) for kind, fields, note in pointed]
                 metrics = self._finish(draft, findings)
                 with os.fdopen(answer_write, "wb") as out:
@@ -119,30 +146,35 @@ class MetricsAhead:
                 status = 0
             finally:
                 os._exit(status)
-        os.close(findings_read)
+        os.close(inbox_read)
         os.close(answer_write)
         self._child, self.forked = pid, True
-        self._to_child = os.fdopen(findings_write, "wb")
+        self._to_child = os.fdopen(inbox_write, "wb")
         self._from_child = os.fdopen(answer_read, "rb")
+        self._sender = threading.Thread(target=self._deliver, name="drift-metrics")
+        self._sender.daemon = True
+        self._sender.start()
 
-    def _write(self, data: bytes) -> None:
-        """The sender thread: a child that died before reading closes the pipe (EPIPE), and
-        then `result` finds no answer and computes the metrics here."""
+    def _deliver(self) -> None:
+        """The sender thread: each message in turn, until `close` (None). A child that died
+        closes the pipe (EPIPE): what is left is dropped, and `result` finds no answer."""
         target = self._to_child
-        if target is None:
-            return
-        with contextlib.suppress(OSError):
-            target.write(data)
-            target.flush()
-        with contextlib.suppress(OSError):
-            target.close()
+        broken = target is None
+        while (data := self._outbox.get()) is not None:
+            if broken or target is None:
+                continue
+            try:
+                target.write(data)
+                target.flush()
+            except OSError:
+                broken = True
 
-    def _join(self) -> None:
-        if self._sender is not None:
-            self._sender.join()
-            self._sender = None
-        for stream in (self._to_child, self._from_child):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-        self._to_child = self._from_child = None
+
+def _grouping(message: Any) -> Grouping:
+    """The grouping as the window reads it (drift.readiness.window.group_window): changes
+    with their ids, commits and revert status; copy links with their method."""
+    changes_sent, copies_sent = message
+    changes = [Change(id, tuple(commits), bool(revert)) for id, commits, revert in changes_sent]
+    change_of = {commit: change for change in changes for commit in change.commits}
+    copies = [CopyLink(original, copy, method) for original, copy, method in copies_sent]
+    return Grouping(changes, change_of, copies, [])

@@ -25,7 +25,7 @@ from drift.readiness.evidence import FindingIndex
 from drift.readiness.flows import arrivals, hotfixes, lead_times
 from drift.readiness.timeline import cadence, drift_over_time, monthly_events
 from drift.readiness.trunk import trunk_measures
-from drift.readiness.window import DAY, Window, build_window
+from drift.readiness.window import DAY, Window, group_window, read_window
 from drift.timefmt import iso
 
 WINDOW_SCOPE = (
@@ -53,8 +53,10 @@ def delivery_metrics(
     `settings`, when given, applies the ignore rules (time, authors, messages; path rules
     need a diff) to commits inside the common base as the engine applies them outside it.
     """
-    draft = draft_metrics(repo, envs, history, grouping, as_of, window_days, settings)
-    return finish_metrics(draft, history, findings)
+    with collector_paused():
+        window = read_window(repo, history, as_of, window_days)
+        draft = draft_metrics(window, repo, envs, history, grouping, window_days, settings)
+        return finish_metrics(draft, history, findings)
 
 
 @dataclass(frozen=True)
@@ -68,17 +70,17 @@ class Draft:
 
 
 def draft_metrics(
+    window: Window,
     repo: GitRepository,
     envs: list[Environment],
     history: History,
     grouping: Grouping,
-    as_of: int,
     window_days: int = 365,
     settings: Settings | None = None,
 ) -> Draft:
-    """The window, read, and the metrics read from it alone."""
+    """The window's changes, and the metrics read from the window alone."""
     with collector_paused():
-        window = build_window(repo, history, grouping, as_of, window_days, settings=settings)
+        group_window(window, history, grouping, settings)
         tree = history.topology
         ready = {
             "window": _summary(window, window_days),
@@ -86,7 +88,7 @@ def draft_metrics(
             "drift_over_time": drift_over_time(window, tree),
             "cadence": cadence(window, tree),
             "change_fail_proxy": change_fail_proxy(window, tree),
-            "trunk": trunk_measures(repo, envs, window, as_of, tree),
+            "trunk": trunk_measures(repo, envs, window, window.end, tree),
         }
         return Draft(window, [env.name for env in envs], ready)
 

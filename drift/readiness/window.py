@@ -148,6 +148,21 @@ def build_window(
     settings: Settings | None = None,
 ) -> Window:
     """Read the window ending at `as_of` (commits after it are left out)."""
+    window = read_window(repo, history, as_of, window_days, lead_in_days=lead_in_days)
+    group_window(window, history, grouping, settings)
+    return window
+
+
+def read_window(
+    repo: GitRepository,
+    history: History,
+    as_of: int,
+    window_days: int = 365,
+    *,
+    lead_in_days: int = LEAD_IN_DAYS,
+) -> Window:
+    """The window's commits, lines and introductions, without its changes: all it reads
+    before the engine's grouping is needed (drift.readiness.ahead reads it meanwhile)."""
     start = as_of - window_days * DAY
     scan_start = start - lead_in_days * DAY
     tips = sorted({env.commit for env in history.envs})
@@ -156,10 +171,16 @@ def build_window(
     intro = [_introductions(history, env, line, commits, as_of) for env, line in enumerate(lines)]
     full = history.full_mask
     base = {c for c in commits if history.masks.get(c, full) == full}
-    window = Window(start, as_of, scan_start, commits, lines, intro, base, history.topology)
+    return Window(start, as_of, scan_start, commits, lines, intro, base, history.topology)
+
+
+def group_window(
+    window: Window, history: History, grouping: Grouping, settings: Settings | None = None
+) -> None:
+    """Fill the window's changes and possible copies. Of the grouping it reads each change's
+    id, commits and revert status, and each copy link's copy and method."""
     _group(window, history, grouping, settings)
     window.possible_copies = _possible_copies(window, history)
-    return window
 
 
 def _line(history: History, env: int, commits: dict[str, CommitInfo], scan_start: int) -> list[str]:
