@@ -73,9 +73,7 @@ def analyse(
     clock.lap("walk")
     as_of = settings.as_of or max(repo.commit(env.commit).commit_time for env in chain.envs)
     with ExitStack() as children:  # each stopped and reaped, however the audit ends
-        base_lines = BaseLines.start(history)  # release identity's reading, on the second core
-        children.callback(base_lines.close)
-        metrics = MetricsAhead.start(  # the delivery metrics, begun there too
+        metrics = MetricsAhead.start(  # the delivery metrics, begun on the second core
             repo,
             lambda: read_window(repo, history, as_of),
             lambda window, grouping: draft_metrics(
@@ -84,6 +82,8 @@ def analyse(
             lambda draft, findings: finish_metrics(draft, history, findings),
         )
         children.callback(metrics.close)
+        base_lines = BaseLines.start(history)  # release identity's reading, there too
+        children.callback(base_lines.close)
         run = _Run(repo, chain, settings, history, as_of, generated_at, base_lines, metrics)
         return _judge(run, sink, clock)
 

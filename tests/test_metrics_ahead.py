@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -164,3 +165,23 @@ def test_an_unneeded_child_is_reaped(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert time.monotonic() - begun < 10
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left
+
+
+def test_both_children_are_forked_before_any_thread_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process forked while another thread runs may inherit a lock that thread holds (and
+    Python 3.12 warns): the metrics child is forked first, its sender thread started only
+    when it has something to send, and the base-lines child forked before its receiver."""
+    monkeypatch.delenv("DRIFT_JOBS", raising=False)
+    path = build_demo(tmp_path).path
+    threads: list[int] = []
+    fork = os.fork
+
+    def counted_fork() -> int:
+        threads.append(threading.active_count())
+        return fork()
+
+    monkeypatch.setattr(os, "fork", counted_fork)
+    run_audit(path, Settings(), now=0)
+    assert threads == [1, 1]  # the metrics child, then the base-lines child

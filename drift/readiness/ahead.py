@@ -105,13 +105,17 @@ class MetricsAhead:
             self._child = None
 
     def _send(self, message: Any) -> None:
-        if self._sender is None:
+        if self._to_child is None:
             return
         try:
             data = frame(message)
         except ValueError:  # something marshal cannot carry: the metrics are computed here
             self.close()
             return
+        if self._sender is None:  # started now, not at the fork: see `_fork`
+            self._sender = threading.Thread(target=self._deliver, name="drift-metrics")
+            self._sender.daemon = True
+            self._sender.start()
         self._outbox.put(data)
 
     def _collect(self) -> dict[str, Any] | None:
@@ -151,9 +155,8 @@ class MetricsAhead:
         self._child, self.forked = pid, True
         self._to_child = os.fdopen(inbox_write, "wb")
         self._from_child = os.fdopen(answer_read, "rb")
-        self._sender = threading.Thread(target=self._deliver, name="drift-metrics")
-        self._sender.daemon = True
-        self._sender.start()
+        # No thread yet: the base-lines child is forked next, and a process forked while
+        # another thread runs may inherit a lock that thread holds (Python 3.12 warns).
 
     def _deliver(self) -> None:
         """The sender thread: each message in turn, until `close` (None). A child that died
