@@ -44,3 +44,20 @@ def unframe(source: BinaryIO) -> Any:
     if len(body) < size:
         raise EOFError("a cut frame")
     return marshal.loads(body)
+
+
+def fork_with_pipes(count: int) -> tuple[int, list[tuple[int, int]]] | None:
+    """`count` pipes (read end, write end), then os.fork(): the pid (0 in the child) and the
+    pipes. None, with every pipe made closed again, when the system refuses (no process or
+    file descriptor left: a container's pid limit, a low `ulimit -n`): the child's work is
+    then done in process, where a refused fork used to end the audit as a crash."""
+    pipes: list[tuple[int, int]] = []
+    try:
+        for _ in range(count):
+            pipes.append(os.pipe())
+        return os.fork(), pipes
+    except OSError:
+        for read, write in pipes:
+            os.close(read)
+            os.close(write)
+        return None

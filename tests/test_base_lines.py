@@ -3,7 +3,6 @@ reading in process, survives a failing child, and leaves no process behind."""
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from collections.abc import Callable
@@ -115,16 +114,3 @@ def test_an_unneeded_child_is_reaped(tmp_path: Path, monkeypatch: pytest.MonkeyP
         os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left
     dev = 0
     assert lines.trees(dev) == repo.line_trees(lines.history.chain_exit(dev))
-
-
-def test_a_frame_reads_back_and_a_cut_one_ends_the_stream() -> None:
-    trees = {"a" * 40: (1700000000, "b" * 40), "c" * 40: (1700000001, "d" * 40)}
-    frame = base_lines_module._frame((2, trees))
-    stream = io.BytesIO(frame + base_lines_module._frame((0, {})))
-    assert base_lines_module._unframe(stream) == (2, trees)
-    assert base_lines_module._unframe(stream) == (0, {})
-    with pytest.raises(EOFError):
-        base_lines_module._unframe(stream)
-    for cut in (4, len(frame) - 1):  # inside the length, inside the body
-        with pytest.raises(EOFError):
-            base_lines_module._unframe(io.BytesIO(frame[:cut]))

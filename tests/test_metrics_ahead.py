@@ -22,7 +22,9 @@ from drift.readiness import window as window_module
 from drift.readiness.ahead import MetricsAhead
 from drift.readiness.metrics import Draft
 from drift.readiness.window import Window
+from drift_fixtures import messy, scenarios
 from drift_fixtures.demo import build_demo
+from drift_fixtures.expect import Scenario
 from drift_fixtures.metrics_scenarios import arrivals_and_hotfixes, hotfix_picked_back
 
 pytestmark = pytest.mark.skipif(
@@ -185,3 +187,30 @@ def test_both_children_are_forked_before_any_thread_runs(
     monkeypatch.setattr(os, "fork", counted_fork)
     run_audit(path, Settings(), now=0)
     assert threads == [1, 1]  # the metrics child, then the base-lines child
+
+
+ODD: dict[str, Callable[[Path], Scenario]] = {
+    **{f"scenario-{name}": build for name, build in scenarios.ALL.items()},
+    **{f"messy-{name}": build for name, build in messy.ALL.items()},
+}
+
+
+@pytest.mark.parametrize("name", sorted(ODD))
+def test_every_fixture_gives_the_same_report_with_the_children_and_without(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Octopus and criss-cross merges, unrelated roots, release lines in a tree, encodings,
+    submodules: both children and no child, one report."""
+    scenario = ODD[name](tmp_path)
+    settings = (
+        Settings()
+        if scenario.detect
+        else Settings(
+            envs=tuple(EnvSpec(e, upstream=scenario.upstream.get(e)) for e in scenario.envs)
+        )
+    )
+    forks, _ = record(monkeypatch)
+    here = audit(scenario.path, monkeypatch, "1", settings)
+    forked = audit(scenario.path, monkeypatch, None, settings)
+    assert forks == ([False, True] if len(here["environments"]) > 1 else [])  # one: no audit
+    assert forked == here

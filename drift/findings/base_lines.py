@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 from drift.git.repository import GitRepository
 from drift.history import History
-from drift.parallel import frame, parallel_allowed, unframe
+from drift.parallel import fork_with_pipes, frame, parallel_allowed, unframe
 
 LineTrees = dict[str, tuple[int, str]]
 """Tree id -> the earliest (time, commit) carrying it (GitRepository.line_trees)."""
@@ -103,16 +103,18 @@ class BaseLines:
             self._child = None
 
     def _fork(self, order: list[tuple[int, str | None]]) -> None:
-        read, write = os.pipe()
         path = self.history.repo.path
-        pid = os.fork()
+        forked = fork_with_pipes(1)
+        if forked is None:  # refused: `trees` reads every line here
+            return
+        pid, [(read, write)] = forked
         if pid == 0:  # the child: read the lines, send each, leave without cleanup
             status = 1
             try:
                 os.close(read)
                 with os.fdopen(write, "wb") as out:
                     for answer in _read_lines(path, order):
-                        out.write(_frame(answer))
+                        out.write(frame(answer))
                         out.flush()
                 status = 0
             finally:
@@ -144,10 +146,6 @@ class BaseLines:
             with self._arrived:
                 self._receiving = False
                 self._arrived.notify_all()
-
-
-def _frame(answer: tuple[int, LineTrees]) -> bytes:
-    return frame(answer)
 
 
 def _unframe(source: BinaryIO) -> tuple[int, LineTrees]:

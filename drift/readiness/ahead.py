@@ -33,7 +33,7 @@ from typing import Any, BinaryIO
 from drift.changes import Change, CopyLink, Grouping
 from drift.findings.model import Finding
 from drift.git.repository import GitRepository
-from drift.parallel import frame, parallel_allowed, unframe
+from drift.parallel import fork_with_pipes, frame, parallel_allowed, unframe
 from drift.readiness.evidence import KEY_FIELD
 from drift.readiness.metrics import Draft
 from drift.readiness.window import Window
@@ -130,9 +130,10 @@ class MetricsAhead:
         return answer if isinstance(answer, dict) else None
 
     def _fork(self, repo: GitRepository) -> None:
-        inbox_read, inbox_write = os.pipe()
-        answer_read, answer_write = os.pipe()
-        pid = os.fork()
+        forked = fork_with_pipes(2)
+        if forked is None:  # refused: `result` computes the metrics here
+            return
+        pid, [(inbox_read, inbox_write), (answer_read, answer_write)] = forked
         if pid == 0:  # the child: the window, the draft, the metrics, each when it can
             status = 1
             try:

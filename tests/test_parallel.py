@@ -1,0 +1,86 @@
+"""A system that refuses a child (no process or file descriptor left) gets the same report,
+computed in process, with nothing left open; answers travel in length-prefixed frames."""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drift.audit import run_audit
+from drift.config import Settings
+from drift.parallel import fork_with_pipes, frame, unframe
+from drift_fixtures.demo import build_demo
+
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2, reason="needs Linux and two cores"
+)
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def audit(path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str | None) -> dict[str, Any]:
+    if jobs is None:
+        monkeypatch.delenv("DRIFT_JOBS", raising=False)
+    else:
+        monkeypatch.setenv("DRIFT_JOBS", jobs)
+    data: dict[str, Any] = run_audit(path, Settings(), now=0).to_dict()
+    return data
+
+
+@pytest.mark.parametrize("refused", ["fork", "first pipe", "second pipe"])
+def test_a_refused_child_is_work_done_here(
+    refused: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EAGAIN from fork (a container's pid limit), EMFILE from pipe (a low `ulimit -n`):
+    before, the audit ended as a crash (exit code 3)."""
+    path = build_demo(tmp_path).path
+    expected = audit(path, monkeypatch, "1")
+    pipe, calls = os.pipe, []
+
+    def refusing_fork() -> int:
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    def refusing_pipe() -> tuple[int, int]:
+        calls.append(1)
+        if (refused == "first pipe") or (refused == "second pipe" and len(calls) % 2 == 0):
+            raise OSError(errno.EMFILE, "Too many open files")
+        return pipe()
+
+    if refused == "fork":
+        monkeypatch.setattr(os, "fork", refusing_fork)
+    else:
+        monkeypatch.setattr(os, "pipe", refusing_pipe)
+    before = open_descriptors()
+    assert audit(path, monkeypatch, None) == expected
+    assert open_descriptors() == before  # every pipe made for a refused child closed again
+
+
+def test_fork_with_pipes_closes_what_it_made_when_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refusing_fork() -> int:
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refusing_fork)
+    before = open_descriptors()
+    assert fork_with_pipes(3) is None
+    assert open_descriptors() == before
+
+
+def test_a_frame_reads_back_and_a_cut_one_ends_the_stream() -> None:
+    answer = {"a" * 40: (1700000000, "b" * 40), "list": [1, None, "x"]}
+    one = frame(answer)
+    stream = io.BytesIO(one + frame([]))
+    assert unframe(stream) == answer
+    assert unframe(stream) == []
+    with pytest.raises(EOFError):
+        unframe(stream)
+    for cut in (4, len(one) - 1):  # inside the length, inside the body
+        with pytest.raises(EOFError):
+            unframe(io.BytesIO(one[:cut]))
