@@ -3,10 +3,13 @@ the common base)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from drift.audit import run_audit
+from drift.config import Settings
 from drift.git.repository import GitRepository
 
 
@@ -24,3 +27,16 @@ def record_diffs(monkeypatch: pytest.MonkeyPatch) -> set[str]:
 
     monkeypatch.setattr(GitRepository, "_diff", recording)
     return diffed
+
+
+def audit_with_jobs(
+    path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str | None, settings: Settings | None = None
+) -> dict[str, Any]:
+    """The report of one audit with `DRIFT_JOBS` set to `jobs` ("1": no child process), or
+    unset (None: children where the machine allows them), at a pinned time."""
+    if jobs is None:
+        monkeypatch.delenv("DRIFT_JOBS", raising=False)
+    else:
+        monkeypatch.setenv("DRIFT_JOBS", jobs)
+    data: dict[str, Any] = run_audit(path, settings or Settings(), now=0).to_dict()
+    return data

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from drift.audit import run_audit
 from drift.config import Settings
 from drift.environments import resolve_chain
 from drift.findings import base_lines as base_lines_module
@@ -21,6 +20,7 @@ from drift.history import read_history
 from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
 from drift_fixtures.scenarios import release_lines
+from tests.probes import audit_with_jobs as audit
 
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2, reason="needs Linux and two cores"
@@ -30,15 +30,6 @@ BUILDERS: dict[str, Callable[[Path], Scenario]] = {
     "release_lines": release_lines,
     "demo": build_demo,
 }
-
-
-def audit(path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str | None) -> dict[str, Any]:
-    if jobs is None:
-        monkeypatch.delenv("DRIFT_JOBS", raising=False)
-    else:
-        monkeypatch.setenv("DRIFT_JOBS", jobs)
-    data: dict[str, Any] = run_audit(path, Settings(), now=0).to_dict()
-    return data
 
 
 def count_reads_here(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:

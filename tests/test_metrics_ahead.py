@@ -26,6 +26,7 @@ from drift_fixtures import messy, scenarios
 from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
 from drift_fixtures.metrics_scenarios import arrivals_and_hotfixes, hotfix_picked_back
+from tests.probes import audit_with_jobs as audit
 
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2, reason="needs Linux and two cores"
@@ -40,17 +41,6 @@ def built(name: str, root: Path) -> tuple[Path, Settings]:
         root
     )
     return scenario.path, Settings(envs=tuple(EnvSpec(e) for e in scenario.envs))
-
-
-def audit(
-    path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str | None, settings: Settings | None = None
-) -> dict[str, Any]:
-    if jobs is None:
-        monkeypatch.delenv("DRIFT_JOBS", raising=False)
-    else:
-        monkeypatch.setenv("DRIFT_JOBS", jobs)
-    data: dict[str, Any] = run_audit(path, settings or Settings(), now=0).to_dict()
-    return data
 
 
 def record(monkeypatch: pytest.MonkeyPatch) -> tuple[list[bool], list[str]]:

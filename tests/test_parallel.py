@@ -8,14 +8,12 @@ import io
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from drift.audit import run_audit
-from drift.config import Settings
 from drift.parallel import fork_with_pipes, frame, unframe
 from drift_fixtures.demo import build_demo
+from tests.probes import audit_with_jobs as audit
 
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2, reason="needs Linux and two cores"
@@ -24,15 +22,6 @@ pytestmark = pytest.mark.skipif(
 
 def open_descriptors() -> int:
     return len(os.listdir("/proc/self/fd"))
-
-
-def audit(path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str | None) -> dict[str, Any]:
-    if jobs is None:
-        monkeypatch.delenv("DRIFT_JOBS", raising=False)
-    else:
-        monkeypatch.setenv("DRIFT_JOBS", jobs)
-    data: dict[str, Any] = run_audit(path, Settings(), now=0).to_dict()
-    return data
 
 
 @pytest.mark.parametrize("refused", ["fork", "first pipe", "second pipe"])
