@@ -10,9 +10,12 @@ report (tested).
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
+import signal
 import sys
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 
@@ -61,3 +64,15 @@ def fork_with_pipes(count: int) -> tuple[int, list[tuple[int, int]]] | None:
             os.close(read)
             os.close(write)
         return None
+
+
+def stop(child: int | None, let_go: Callable[[], None]) -> None:
+    """Kill a child (done or not), then `let_go` of what talks to it (threads blocked on its
+    pipes return once it is gone, so they are joined only after the kill), then reap it: no
+    zombie is left, however the audit ends."""
+    if child is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+    let_go()
+    if child is not None:
+        os.waitpid(child, 0)

@@ -14,9 +14,7 @@ is neither read nor sent for again.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +22,7 @@ from typing import BinaryIO
 
 from drift.git.repository import GitRepository
 from drift.history import History
-from drift.parallel import fork_with_pipes, frame, parallel_allowed, unframe
+from drift.parallel import fork_with_pipes, frame, parallel_allowed, stop, unframe
 
 LineTrees = dict[str, tuple[int, str]]
 """Tree id -> the earliest (time, commit) carrying it (GitRepository.line_trees)."""
@@ -92,15 +90,13 @@ class BaseLines:
 
     def close(self) -> None:
         """Stop and reap a child whose answers were not all needed."""
-        if self._child is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._child, signal.SIGKILL)
+        stop(self._child, self._let_go)
+        self._child = None
+
+    def _let_go(self) -> None:
         if self._receiver is not None:
             self._receiver.join()
             self._receiver = None
-        if self._child is not None:
-            os.waitpid(self._child, 0)
-            self._child = None
 
     def _fork(self, order: list[tuple[int, str | None]]) -> None:
         path = self.history.repo.path

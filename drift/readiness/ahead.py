@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import signal
 import threading
 from collections.abc import Callable
 from typing import Any, BinaryIO
@@ -33,7 +32,7 @@ from typing import Any, BinaryIO
 from drift.changes import Change, CopyLink, Grouping
 from drift.findings.model import Finding
 from drift.git.repository import GitRepository
-from drift.parallel import fork_with_pipes, frame, parallel_allowed, unframe
+from drift.parallel import fork_with_pipes, frame, parallel_allowed, stop, unframe
 from drift.readiness.evidence import KEY_FIELD
 from drift.readiness.metrics import Draft
 from drift.readiness.window import Window
@@ -88,9 +87,10 @@ class MetricsAhead:
 
     def close(self) -> None:
         """Stop and reap a child whose answer is not needed (or already read)."""
-        if self._child is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._child, signal.SIGKILL)
+        stop(self._child, self._let_go)
+        self._child = None
+
+    def _let_go(self) -> None:
         if self._sender is not None:
             self._outbox.put(None)
             self._sender.join()
@@ -100,9 +100,6 @@ class MetricsAhead:
                 with contextlib.suppress(OSError):
                     stream.close()
         self._to_child = self._from_child = None
-        if self._child is not None:
-            os.waitpid(self._child, 0)
-            self._child = None
 
     def _send(self, message: Any) -> None:
         if self._to_child is None:
