@@ -160,15 +160,14 @@ class MetricsAhead:
         """The sender thread: each message in turn, until `close` (None). A child that died
         closes the pipe (EPIPE): what is left is dropped, and `result` finds no answer."""
         target = self._to_child
-        broken = target is None
         while (data := self._outbox.get()) is not None:
-            if broken or target is None:
+            if target is None:
                 continue
             try:
                 target.write(data)
                 target.flush()
             except OSError:
-                broken = True
+                target = None
 
 
 def _grouping(message: Any) -> Grouping:

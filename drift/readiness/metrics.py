@@ -37,6 +37,20 @@ WINDOW_SCOPE = (
 )
 
 
+#: The metrics in the report's order (drafted or finished, they are listed this way).
+METRICS = (
+    "window",
+    "lead_time",
+    "arrival",
+    "hotfixes",
+    "monthly",
+    "drift_over_time",
+    "cadence",
+    "change_fail_proxy",
+    "trunk",
+)
+
+
 def delivery_metrics(
     repo: GitRepository,
     envs: list[Environment],
@@ -97,19 +111,15 @@ def finish_metrics(draft: Draft, history: History, findings: list[Finding]) -> d
     """The metrics that list the findings behind them, and all of them in the report's order.
     Only findings of the kinds in `evidence.KEY_FIELD` are read."""
     with collector_paused():
-        window, names, ready = draft.window, draft.names, draft.ready
+        window, names = draft.window, draft.names
         index = FindingIndex(findings)
-        return {
-            "window": ready["window"],
-            "lead_time": ready["lead_time"],
+        found = {
+            **draft.ready,
             "arrival": arrivals(window, names, index),
             "hotfixes": hotfixes(window, names, index),
             "monthly": monthly_events(window, history, index),
-            "drift_over_time": ready["drift_over_time"],
-            "cadence": ready["cadence"],
-            "change_fail_proxy": ready["change_fail_proxy"],
-            "trunk": ready["trunk"],
         }
+        return {key: found[key] for key in METRICS}
 
 
 def _summary(window: Window, window_days: int) -> dict[str, Any]:
