@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from drift.config import Settings
 from drift.errors import DriftError
-from drift.git import FileChange
 from drift.git.blobs import changed_lines
 from drift.history import History
+from drift.patch_keys import PatchKeys, Shape, diff_shape
 from drift.similar import Candidate, Diff, find_similar, make_diff
 from drift.trailers import cherry_picked_from, reverts
 from drift.unionfind import UnionFind
@@ -138,9 +138,8 @@ def group_changes(
             empty.append(commit_id)
         else:
             candidates.append(commit_id)
-            if "patch-id" in settings.match:
-                repo.patch_id(commit_id)  # computed once here, reused by every pair
-    revert_links = find_reverts(history, candidates)
+    keys = PatchKeys(repo, candidates)  # each patch id computed once, and only if needed
+    revert_links = find_reverts(history, candidates, keys)
     revert_set = {link.revert for link in revert_links}
     uf = UnionFind()
     for commit_id in candidates:
@@ -151,10 +150,10 @@ def group_changes(
         copies, dangling = _trailer_links(history, candidates, uf)
         copies += _base_copies(history, candidates, uf)
     if "patch-id" in settings.match:
-        copies += _patch_id_links(history, candidates, revert_set, uf, copies)
+        copies += _patch_id_links(history, candidates, keys, revert_set, uf, copies)
     exact = {item: uf.find(item) for item in list(uf.parent)}
     if "similar" in settings.match:
-        copies += _similar_links(history, settings, candidates, revert_set, uf)
+        copies += _similar_links(history, settings, candidates, keys, revert_set, uf)
     key = intro_order(history)
     changes: list[Change] = []
     change_of: dict[str, Change] = {}
@@ -293,13 +292,14 @@ def _trailer_targets(history: History, commit_id: str, change_sets: MergeChangeS
 def _patch_id_links(
     history: History,
     candidates: list[str],
+    keys: PatchKeys,
     revert_set: set[str],
     uf: UnionFind,
     trailer: list[CopyLink],
 ) -> list[CopyLink]:
     by_id: dict[tuple[str, bool], list[str]] = defaultdict(list)
     for commit_id in candidates:
-        pid = history.repo.patch_id(commit_id)
+        pid = keys.key(commit_id)
         if pid is not None:
             by_id[(pid, commit_id in revert_set)].append(commit_id)
     picked_by_trailer = {link.copy for link in trailer}
@@ -321,6 +321,7 @@ def _similar_links(
     history: History,
     settings: Settings,
     candidates: list[str],
+    keys: PatchKeys,
     revert_set: set[str],
     uf: UnionFind,
 ) -> list[CopyLink]:
@@ -332,7 +333,7 @@ def _similar_links(
             diffs[commit_id] = make_diff(changed_lines(history.repo, commit_id))
         return diffs[commit_id]
 
-    cands = _similar_candidates(history, settings, candidates, revert_set, uf)
+    cands = _similar_candidates(history, settings, candidates, keys, revert_set, uf)
     found = find_similar(cands, diff_of, history.repo.is_ancestor, settings.similar_threshold)
     links: list[CopyLink] = []
     for link in found:
@@ -347,6 +348,7 @@ def _similar_candidates(
     history: History,
     settings: Settings,
     candidates: list[str],
+    keys: PatchKeys,
     revert_set: set[str],
     uf: UnionFind,
 ) -> list[Candidate]:
@@ -370,7 +372,7 @@ def _similar_candidates(
         distinct: set[str | None] = set()
         for commit_id in sorted(members, key=key):
             same_diff = "patch-id" in settings.match
-            diff_id = history.repo.patch_id(commit_id) if same_diff else commit_id
+            diff_id = keys.key(commit_id) if same_diff else commit_id
             if diff_id not in distinct:
                 distinct.add(diff_id)
                 out.append(_candidate(history, commit_id, number, mask, key(commit_id)))
@@ -401,7 +403,7 @@ def _candidate(
     )
 
 
-def find_reverts(history: History, candidates: Iterable[str]) -> list[RevertLink]:
+def find_reverts(history: History, candidates: Iterable[str], keys: PatchKeys) -> list[RevertLink]:
     """Reverts by message, then (for the rest) by a diff inverse to an earlier commit's.
 
     A commit carrying a cherry-pick trailer, or sharing its patch id with an earlier
@@ -423,7 +425,7 @@ def find_reverts(history: History, candidates: Iterable[str]) -> list[RevertLink
         by_shape[diff_shape(repo.file_changes(commit_id))].append(commit_id)
     first_with_id: dict[str | None, RevertLink | None] = {}
     for commit_id in sorted(plain, key=lambda c: (history.commits[c].commit_time, c)):
-        pid = repo.patch_id(commit_id)
+        pid = keys.key(commit_id)
         reverted = _inverse_match(history, commit_id, by_shape)
         if pid in first_with_id:  # a copy of an earlier ordinary commit: same status
             copied = first_with_id[pid]
@@ -453,25 +455,6 @@ def is_empty_commit(history: History, commit_id: str) -> bool:
     repo = history.repo
     info = repo.commit(commit_id)
     return len(info.parents) == 1 and repo.commit(info.parents[0]).tree == info.tree
-
-
-Shape = frozenset[tuple[bytes, int, int]]
-
-
-def diff_shape(changes: Iterable[FileChange], inverse: bool = False) -> Shape:
-    """What a patch id hashes of a diff's file headers: each path with its added, deleted or
-    mode-changed status (an in-place edit hashes no mode). Two diffs with different shapes
-    never share a patch id, so an undo is looked for only among commits of the inverse
-    shape, and a 4 MB table added twice is never diffed backwards to find out."""
-    out: set[tuple[bytes, int, int]] = set()
-    for change in changes:
-        old, new = change.old_mode, change.new_mode
-        if inverse:
-            old, new = new, old
-        if old and old == new:
-            old = new = -1
-        out.add((change.path, old, new))
-    return frozenset(out)
 
 
 def _inverse_match(

@@ -31,7 +31,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
 def test_each_patch_id_is_computed_once_and_reused_by_every_pair(
     demo: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The cached change list of a commit reaches the hashing code at most once per run."""
+    """The cached change list of a commit reaches the hashing code at most once per run (which
+    commits need it at all: tests/test_patch_keys.py)."""
     seen: list[list[Any]] = []  # kept alive, so no two of them can share an id()
     real = repository_module.patch_id  # type: ignore[attr-defined]
 
@@ -42,7 +43,7 @@ def test_each_patch_id_is_computed_once_and_reused_by_every_pair(
     monkeypatch.setattr(repository_module, "patch_id", counting)
     report = run_audit(demo.path, Settings(), now=0)
     assert len(seen) == len({id(changes) for changes in seen})
-    assert len(seen) >= report.stats["commits_outside_base"] // 2
+    assert 0 < len(seen) <= report.stats["commits_outside_base"] * 2  # forward and inverse
 
 
 def test_common_base_is_never_diffed(demo: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,7 @@ from drift.git import gitcli
 from drift.git.merges import MergeChecker, Remerge
 from drift.git.patchid import MissingObjectError, patch_id
 from drift.git.store import ACTIVE_STORE, CommitStore
-from drift.git.treediff import FileChange, diff_trees
+from drift.git.treediff import GITLINK_MODE, FileChange, diff_trees
 
 __all__ = ["FileChange", "GitRepository", "LineCommit", "MergeChecker", "RefInfo", "Remerge"]
 
@@ -515,6 +515,17 @@ class GitRepository:
                 if self._store is not None:
                     self._store.put_patch_id(commit_id, value)
         return self._patch_ids[commit_id]
+
+    def has_content(self, commit_id: str) -> bool:
+        """Whether every blob a commit's patch id would read is in the object store (a partial
+        clone may lack some): index lookups only, nothing is inflated. A commit whose patch id
+        is not needed is still reported as unreadable when this is False."""
+        odb = self._repo.odb
+        for change in self.file_changes(commit_id):
+            for blob, mode in ((change.old_id, change.old_mode), (change.new_id, change.new_mode)):
+                if blob is not None and mode != GITLINK_MODE and not odb.exists(blob):
+                    return False
+        return True
 
     def inverse_patch_id(self, commit_id: str) -> str | None:
         """Patch id of the diff that would undo this commit (what a revert of it carries)."""
