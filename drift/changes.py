@@ -125,10 +125,13 @@ def group_changes(
     candidates: list[str] = []
     ignored: list[str] = []
     empty: list[str] = []
-    commits = sorted(
+    walked = [
         c for c in history.order if history.outside_base(c) and not history.commits[c].is_merge
-    )
-    repo.prefetch_changes(commits)
+    ]
+    # In walk order, a commit's trees are read next to its parent's, which git's delta base
+    # cache still holds: 0.31 -> 0.23 s of git's time for 12k commits at 300k.
+    repo.prefetch_changes(walked)
+    commits = sorted(walked)
     for commit_id in commits:
         if tick is not None:
             tick()
