@@ -75,10 +75,8 @@ def analyse(
     with ExitStack() as children:  # each stopped and reaped, however the audit ends
         metrics = MetricsAhead.start(  # the delivery metrics, begun on the second core
             repo,
-            lambda: read_window(repo, history, as_of),
-            lambda window, grouping: draft_metrics(
-                window, repo, chain.envs, history, grouping, settings=settings
-            ),
+            lambda: read_window(repo, history, as_of, settings=settings),
+            lambda window, grouping: draft_metrics(window, repo, chain.envs, history, grouping),
             lambda draft, findings: finish_metrics(draft, history, findings),
         )
         children.callback(metrics.close)

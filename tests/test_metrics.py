@@ -28,7 +28,7 @@ from drift_fixtures.demo import build_demo
 from drift_fixtures.metrics_scenarios import ALL, MetricsScenario
 from drift_fixtures.scenarios import ALL as ENGINE_SCENARIOS
 from tests.gitoracle import git
-from tests.probes import record_diffs
+from tests.probes import audit_with_jobs, record_diffs
 
 DAY = 86400
 
@@ -349,6 +349,21 @@ def test_ignore_rules_apply_inside_the_common_base(
     )
     audited = audit(scenario.path, scenario.envs, settings)
     lead = audited.metrics(settings=settings)["lead_time"]
+    assert scenario.labels["cart"] not in lead["end_to_end"]["changes"]
+    assert lead["end_to_end"]["count"] == 2
+
+
+@pytest.mark.parametrize("jobs", ["1", None])
+def test_an_audit_applies_its_ignore_rules_inside_the_common_base(
+    built: Callable[[str], MetricsScenario], monkeypatch: pytest.MonkeyPatch, jobs: str | None
+) -> None:
+    """As above, through the audit: in process, and in the child that reads the window."""
+    scenario = built("promoted_everywhere")
+    settings = Settings(
+        envs=tuple(EnvSpec(e) for e in scenario.envs),
+        ignore=IgnoreRules(messages=("^Add cart",)),
+    )
+    lead = audit_with_jobs(scenario.path, monkeypatch, jobs, settings)["metrics"]["lead_time"]
     assert scenario.labels["cart"] not in lead["end_to_end"]["changes"]
     assert lead["end_to_end"]["count"] == 2
 

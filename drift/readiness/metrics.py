@@ -68,8 +68,8 @@ def delivery_metrics(
     need a diff) to commits inside the common base as the engine applies them outside it.
     """
     with collector_paused():
-        window = read_window(repo, history, as_of, window_days)
-        draft = draft_metrics(window, repo, envs, history, grouping, window_days, settings)
+        window = read_window(repo, history, as_of, window_days, settings=settings)
+        draft = draft_metrics(window, repo, envs, history, grouping, window_days)
         return finish_metrics(draft, history, findings)
 
 
@@ -90,11 +90,10 @@ def draft_metrics(
     history: History,
     grouping: Grouping,
     window_days: int = 365,
-    settings: Settings | None = None,
 ) -> Draft:
     """The window's changes, and the metrics read from the window alone."""
     with collector_paused():
-        group_window(window, history, grouping, settings)
+        group_window(window, history, grouping)
         tree = history.topology
         ready = {
             "window": _summary(window, window_days),

@@ -4,11 +4,9 @@ release cadence of the most downstream environment, all read from the window."""
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator
 from operator import itemgetter
 from typing import Any
 
-from drift.findings.merges import merge_kind, merged_from
 from drift.history import History
 from drift.readiness.evidence import KEY_FIELD, FindingIndex
 from drift.readiness.periods import days, median, month_key, months, week_key, weeks
@@ -47,7 +45,7 @@ def monthly_events(window: Window, history: History, index: FindingIndex) -> dic
         if f.kind in kinds
     ]
     seen: list[tuple[str, str]] = [
-        *_base_merges(window, history),
+        *window.base_merges,
         *(("cherry_picks", c) for c in window.base_picks),
         *(("reverts", c) for c in window.base_reverts),
     ]
@@ -74,24 +72,6 @@ def _evidence(findings: set[str], commits: set[str]) -> dict[str, Any]:
         "findings": sorted(findings),
         "commits": sorted(commits),
     }
-
-
-def _base_merges(window: Window, history: History) -> Iterator[tuple[str, str]]:
-    """Merges inside the common base between environments' first-parent lines."""
-    seen: set[str] = set()
-    for into, line in enumerate(window.first_parent):
-        for merge_id in line:
-            info = window.commits[merge_id]
-            if merge_id in seen or merge_id not in window.base or not info.is_merge:
-                continue
-            seen.add(merge_id)
-            for parent in info.parents[1:]:
-                found = merged_from(history, into, parent)
-                if found is not None:
-                    kind = merge_kind(history, found[0], into)
-                    if kind != "cross_merge":  # not a monthly series; listed as evidence
-                        yield f"{kind.removesuffix('_merge')}_merges", merge_id
-                    break
 
 
 #: Weeks listed in full per edge; the trend reads the pending count of every week.

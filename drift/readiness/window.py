@@ -20,13 +20,14 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from drift.changes import Change, Grouping, is_empty_commit, resolve_commit
 from drift.commits import CommitInfo
 from drift.config import Settings
+from drift.findings.merges import merge_kind, merged_from
 from drift.git import GitRepository
 from drift.history import SKEW_SECONDS, History, Introduction
 from drift.topology import Topology
@@ -97,6 +98,13 @@ class Window:
     """Commits in the common base carrying a usable cherry-pick trailer."""
     base_reverts: list[str] = field(default_factory=list)
     """Commits in the common base whose message says they revert another."""
+    base_changes: list[str] = field(default_factory=list)
+    """The base's commits that are changes (non-merge, non-empty, not ignored), in id order."""
+    base_trailers: list[tuple[str, str]] = field(default_factory=list)
+    """(copy, original) for each usable cherry-pick trailer of those, in the same order."""
+    base_merges: list[tuple[str, str]] = field(default_factory=list)
+    """(monthly event, merge) for merges inside the common base between environments'
+    first-parent lines (drift.readiness.timeline)."""
     possible_copies: list[tuple[str, str]] = field(default_factory=list)
     """(original, copy) in different changes, one in the common base, with the same message,
     author and author time (what `git cherry-pick` without -x keeps): probably one change,
@@ -148,8 +156,10 @@ def build_window(
     settings: Settings | None = None,
 ) -> Window:
     """Read the window ending at `as_of` (commits after it are left out)."""
-    window = read_window(repo, history, as_of, window_days, lead_in_days=lead_in_days)
-    group_window(window, history, grouping, settings)
+    window = read_window(
+        repo, history, as_of, window_days, lead_in_days=lead_in_days, settings=settings
+    )
+    group_window(window, history, grouping)
     return window
 
 
@@ -160,9 +170,14 @@ def read_window(
     window_days: int = 365,
     *,
     lead_in_days: int = LEAD_IN_DAYS,
+    settings: Settings | None = None,
 ) -> Window:
-    """The window's commits, lines and introductions, without its changes: all it reads
-    before the engine's grouping is needed (drift.readiness.ahead reads it meanwhile)."""
+    """The window's commits, lines and introductions, and what the common base's commits say
+    of themselves (trailers, reverts, merges between lines), without its changes: all that
+    needs no grouping (drift.readiness.ahead reads it while the engine groups changes).
+
+    `settings`, when given, applies the ignore rules (time, authors, messages; path rules
+    need a diff) to commits inside the common base as the engine applies them outside it."""
     start = as_of - window_days * DAY
     scan_start = start - lead_in_days * DAY
     tips = sorted({env.commit for env in history.envs})
@@ -171,15 +186,16 @@ def read_window(
     intro = [_introductions(history, env, line, commits, as_of) for env, line in enumerate(lines)]
     full = history.full_mask
     base = {c for c in commits if history.masks.get(c, full) == full}
-    return Window(start, as_of, scan_start, commits, lines, intro, base, history.topology)
+    window = Window(start, as_of, scan_start, commits, lines, intro, base, history.topology)
+    _scan_base(window, history, settings)
+    window.base_merges = list(_base_merges(window, history))
+    return window
 
 
-def group_window(
-    window: Window, history: History, grouping: Grouping, settings: Settings | None = None
-) -> None:
+def group_window(window: Window, history: History, grouping: Grouping) -> None:
     """Fill the window's changes and possible copies. Of the grouping it reads each change's
     id, commits and revert status, and each copy link's copy and method."""
-    _group(window, history, grouping, settings)
+    _group(window, history, grouping)
     window.possible_copies = _possible_copies(window, history)
 
 
@@ -219,7 +235,7 @@ def _introductions(
     return intro
 
 
-def _group(window: Window, history: History, grouping: Grouping, settings: Settings | None) -> None:
+def _group(window: Window, history: History, grouping: Grouping) -> None:
     """Fill the window's changes: the engine's, joined with the base's by trailers.
 
     Only commits some link joins go through the union-find; every other commit (at 100k
@@ -233,7 +249,8 @@ def _group(window: Window, history: History, grouping: Grouping, settings: Setti
                 links.union(commit_id, found.id)
     for link in sorted(grouping.copies, key=lambda link: _strength(link.method)):
         window.copies.setdefault(link.copy, link.method)
-    candidates = _link_base(window, history, links, settings)
+    _link_base(window, links)
+    candidates = window.base_changes
     ours = set(candidates)
     base_reverts = set(window.base_reverts)
     key = _intro_key(window, history.repo)
@@ -292,29 +309,50 @@ def _single(window: Window, commit_id: str, part: Change | None, is_revert: bool
     return WindowChange(change_id, (commit_id,), is_revert, part is None, arrivals)
 
 
-def _link_base(
-    window: Window, history: History, links: UnionFind, settings: Settings | None
-) -> list[str]:
-    """The base's changes (non-merge, non-empty, not ignored), joined by their trailers as the
-    engine joins them (a trailer naming an empty commit is not used); their picks and reverts.
-    In id order; only the commits a trailer joins enter `links`."""
-    candidates: list[str] = []
+def _scan_base(window: Window, history: History, settings: Settings | None) -> None:
+    """The base's changes (non-merge, non-empty, not ignored), their reverts by message, and
+    their usable trailers (a trailer naming an empty commit is not used, as in the engine)."""
     for commit_id in sorted(window.base):
         info = window.commits[commit_id]
         if info.is_merge or is_empty_commit(history, commit_id) or _ignored(info, settings):
             continue
-        candidates.append(commit_id)
+        window.base_changes.append(commit_id)
         if reverts(info.message) is not None:
             window.base_reverts.append(commit_id)
         for named in cherry_picked_from(info.message):
             original = resolve_commit(history, named)[0]
             if original is None or original == commit_id or is_empty_commit(history, original):
                 continue
-            links.union(commit_id, original)
-            if commit_id not in window.copies:
-                window.copies[commit_id] = "trailer"
-                window.base_picks.append(commit_id)
-    return candidates
+            window.base_trailers.append((commit_id, original))
+
+
+def _link_base(window: Window, links: UnionFind) -> None:
+    """Join the base's changes by their trailers as the engine joins them; a trailer's copy
+    the engine did not already name is one of the base's picks. Only the commits a trailer
+    joins enter `links`."""
+    for commit_id, original in window.base_trailers:
+        links.union(commit_id, original)
+        if commit_id not in window.copies:
+            window.copies[commit_id] = "trailer"
+            window.base_picks.append(commit_id)
+
+
+def _base_merges(window: Window, history: History) -> Iterator[tuple[str, str]]:
+    """Merges inside the common base between environments' first-parent lines."""
+    seen: set[str] = set()
+    for into, line in enumerate(window.first_parent):
+        for merge_id in line:
+            info = window.commits[merge_id]
+            if merge_id in seen or merge_id not in window.base or not info.is_merge:
+                continue
+            seen.add(merge_id)
+            for parent in info.parents[1:]:
+                found = merged_from(history, into, parent)
+                if found is not None:
+                    kind = merge_kind(history, found[0], into)
+                    if kind != "cross_merge":  # not a monthly series; listed as evidence
+                        yield f"{kind.removesuffix('_merge')}_merges", merge_id
+                    break
 
 
 def _possible_copies(window: Window, history: History) -> list[tuple[str, str]]:
