@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import os
 import sys
 import time
@@ -560,7 +561,10 @@ def _crashed(exc: BaseException, debug: bool) -> int:
 
 
 def entry() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. The collector stays off to the end: the process ends with
+    the command, and turning it back on set off one last collection of everything the
+    command built (0.05 s at 300k commits), for memory about to be given back anyway."""
+    gc.disable()
     raise SystemExit(main())
 
 
