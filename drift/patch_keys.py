@@ -51,10 +51,14 @@ class PatchKeys:
         shapes = {commit_id: diff_shape(repo.file_changes(commit_id)) for commit_id in commits}
         count = Counter(shapes.values())
         self._alone = {c for c, shape in shapes.items() if count[shape] == 1}
+        self._readable: set[str] = set()
 
     def key(self, commit_id: str) -> str | None:
         """The commit's patch id, or `commit:<id>` when no other commit can share it; None
         for an empty or unreadable commit (as `GitRepository.patch_id`)."""
+        if commit_id in self._readable:  # the grouping asks up to three times
+            return "commit:" + commit_id
         if commit_id in self._alone and self._repo.has_content(commit_id):
+            self._readable.add(commit_id)
             return "commit:" + commit_id
         return self._repo.patch_id(commit_id)
