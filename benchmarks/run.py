@@ -35,36 +35,42 @@ ENVS = ("dev", "test", "staging", "prod")
 
 @dataclass
 class Sample:
-    """One timed run: wall seconds, peak RSS (MiB) of its largest process, phase times."""
+    """One timed run: wall seconds, peak RSS (MiB) of its largest process, CPU seconds (user
+    and system, of the process and every child it waited for), phase times."""
 
     seconds: float
     peak_mib: float
+    cpu: float
     phases: dict[str, float] = field(default_factory=dict)
 
 
-def run(argv: list[str], cwd: Path, stderr: int | None = subprocess.DEVNULL) -> tuple[float, str]:
-    """Run one process to completion; returns its peak RSS in MiB and its stderr."""
+def run(
+    argv: list[str], cwd: Path, stderr: int | None = subprocess.DEVNULL
+) -> tuple[float, float, str]:
+    """Run one process to completion; returns its peak RSS in MiB, its CPU seconds (with the
+    children it reaped: drift's forked workers, git) and its stderr."""
     proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
     err = proc.stderr.read() if proc.stderr else ""
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {err[-500:]}")
-    return usage.ru_maxrss / 1024, err
+    return usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, err
 
 
 def git_pipeline(repo: Path) -> Sample:
     """The marks-only pipeline for every adjacent pair and for (first, last)."""
     pairs = [*itertools.pairwise(ENVS), (ENVS[0], ENVS[-1])]
-    start, peak = time.perf_counter(), 0.0
+    start, peak, cpu = time.perf_counter(), 0.0, 0.0
     for a, b in pairs:
         for argv in (
             ["git", "rev-list", "--left-right", "--count", f"{a}...{b}"],
             ["git", "cherry", b, a],
             ["git", "log", "--cherry-mark", "--left-right", "--no-merges", f"{a}...{b}"],
         ):
-            peak = max(peak, run(argv, repo)[0])
-    return Sample(time.perf_counter() - start, peak)
+            mib, seconds, _ = run(argv, repo)
+            peak, cpu = max(peak, mib), cpu + seconds
+    return Sample(time.perf_counter() - start, peak, cpu)
 
 
 def drift(repo: Path, out: Path, cache: list[str]) -> Sample:
@@ -72,10 +78,10 @@ def drift(repo: Path, out: Path, cache: list[str]) -> Sample:
     start = time.perf_counter()
     argv = [sys.executable, "-m", "drift", "audit", str(repo), "--json", str(out), "--timings"]
     argv += cache
-    peak, err = run(argv, repo, stderr=subprocess.PIPE)
+    peak, cpu, err = run(argv, repo, stderr=subprocess.PIPE)
     seconds = time.perf_counter() - start
     phases = {m[1]: float(m[2]) for m in re.finditer(r"drift: (\w+): ([\d.]+) s", err)}
-    return Sample(seconds, peak, phases)
+    return Sample(seconds, peak, cpu, phases)
 
 
 def repository(commits: int, seed: int, work: Path = HERE / ".repos") -> Path:
@@ -201,21 +207,25 @@ def median_phases(samples: list[Sample]) -> str:
 
 
 def print_table(rows: list[tuple[int, int, list[Sample], list[Sample], list[Sample]]]) -> None:
-    """Medians per size: git, drift cold (no cache) and warm, ratios, memory, cold phases."""
+    """Medians per size: git, drift cold (no cache) and warm, ratios, memory, CPU, cold
+    phases. CPU above wall time is work done on the second core."""
     print(
         "| commits | outside base | git pipeline | drift cold | cold/git | drift warm | warm/git "
-        "| peak MiB git / drift | drift cold phases (median s) |"
+        "| peak MiB git / drift | CPU s git / drift cold | drift cold phases (median s) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for commits, outside, gits, colds, warms in rows:
         g = statistics.median(s.seconds for s in gits)
         c = statistics.median(s.seconds for s in colds)
         w = statistics.median(s.seconds for s in warms)
         phases = median_phases(colds)
         peak = max(s.peak_mib for s in colds + warms)
+        cpu = f"{statistics.median(s.cpu for s in gits):.2f} / "
+        cpu += f"{statistics.median(s.cpu for s in colds):.2f}"
         print(
             f"| {commits:,} | {outside:,} | {g:.2f} s | {c:.2f} s | {c / g:.2f} | {w:.2f} s "
-            f"| {w / g:.2f} | {max(s.peak_mib for s in gits):.0f} / {peak:.0f} | {phases} |"
+            f"| {w / g:.2f} | {max(s.peak_mib for s in gits):.0f} / {peak:.0f} | {cpu} "
+            f"| {phases} |"
         )
 
 
