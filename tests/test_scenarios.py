@@ -11,6 +11,7 @@ import pytest
 from drift.audit import run_audit
 from drift.config import EnvSpec, Settings
 from drift.git import GitRepository
+from drift_fixtures.builder import RepoBuilder
 from drift_fixtures.expect import Scenario, finding_key
 from drift_fixtures.scenarios import ALL
 from tests.gitoracle import assert_patch_ids_agree_with_cherry, git, is_ancestor, rev_count
@@ -104,6 +105,8 @@ def test_counts_agree_with_plain_git(name: str, built: Callable[[str], Scenario]
     for env in data["environments"]:
         if env["upstream"] is not None:
             assert_tested_as(scenario.path, refs[env["upstream"]], env)
+            named = env["tested_as"]["commit"]
+            assert named is None or named in data["commits"]  # described, as every commit named
     counts = data["summary"]["by_kind"]
     for kind, count in counts.items():
         assert count == sum(1 for f in data["findings"] if f["kind"] == kind)
@@ -158,3 +161,22 @@ def test_tip_identity_of_a_resolved_release(built: Callable[[str], Scenario]) ->
     assert envs["test"]["tested_as"]["commit"] == scenario.labels["f1"]
     assert envs["staging"]["tested_as"] == {"upstream": "test", "commit": None, "time": None}
     assert envs["prod"]["tested_as"] == {"upstream": "staging", "commit": None, "time": None}
+
+
+def test_a_commit_named_only_by_a_tips_identity_is_described(tmp_path: Path) -> None:
+    """test's tip is an empty commit on the shared base: it carries the base commit's tree,
+    so it was tested as that commit, which no tip, no finding and no change names."""
+    b = RepoBuilder.init(tmp_path / "repo")
+    base = b.commit("base", {"app.py": "print('hi')\n"})
+    for name in ("test", "staging", "prod"):
+        b.branch(name, "dev")
+    b.commit("feature", {"feature.py": "1\n"})
+    for name in ("test", "staging", "prod"):  # a rebuild on each: no tip is the base
+        b.checkout(name)
+        b.commit(f"rebuild {name}", allow_empty=True)
+    b.checkout("dev")
+    data = run_audit(b.path, Settings(), now=0).to_dict()
+    test = next(env for env in data["environments"] if env["name"] == "test")
+    assert test["tested_as"]["commit"] == base
+    assert base in data["commits"]
+    assert data["commits"][base]["subject"] == "base"
