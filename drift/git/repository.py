@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import pygit2
 
@@ -45,9 +45,9 @@ def _limit_libgit2_memory() -> None:
     pygit2.settings.mwindow_mapped_limit = PACK_MAPPED_LIMIT_BYTES
 
 
-@dataclass(frozen=True, slots=True)
-class LineCommit:
-    """What a first-parent walk needs of a commit."""
+class LineCommit(NamedTuple):
+    """What a first-parent walk needs of a commit (a tuple: made once per commit of lines tens
+    of thousands of commits long, where a frozen dataclass cost twice as much)."""
 
     id: str
     tree: str
@@ -383,19 +383,41 @@ class GitRepository:
     def line_trees(self, start: str | None) -> dict[str, tuple[int, str]]:
         """Tree id -> the earliest (time, commit) carrying it along the first-parent line from
         `start`: each line commit at its own time, each parent its merges brought in at the
-        merge's time. Release identity asks this of whole lines inside the common base."""
+        merge's time. Release identity asks this of whole lines inside the common base.
+
+        The first-parent walk written out, with no record made per commit: a line is up to
+        230k commits at 300k, read on the critical path of the base-lines child, and the
+        records and calls of `first_parent_walk` cost a sixth of it (1.89 -> 1.57 s for
+        dev's line there)."""
         found: dict[str, tuple[int, str]] = {}
-
-        def add(tree: str, seen: tuple[int, str]) -> None:
-            known = found.get(tree)
-            if known is None or seen < known:
-                found[tree] = seen
-
-        for line in self.first_parent_walk(start):
-            add(line.tree, (line.time, line.id))
-            for other in line.parents[1:]:
-                add(self.tree_of(other), (line.time, other))
+        known = found.get
+        repo, cursor = self._repo, start
+        try:
+            while cursor is not None:
+                raw = repo[cursor]
+                seen = (raw.commit_time, cursor)
+                tree = str(raw.tree_id)
+                first = known(tree)
+                if first is None or seen < first:
+                    found[tree] = seen
+                parents = raw.parent_ids
+                for other_id in parents[1:]:
+                    other = str(other_id)
+                    brought = (seen[0], other)
+                    tree = self._line_tree_of(other)
+                    first = known(tree)
+                    if first is None or brought < first:
+                        found[tree] = brought
+                cursor = str(parents[0]) if parents else None
+        except (KeyError, ValueError) as exc:
+            raise DriftError(f"commit {cursor} cannot be read from the repository") from exc
         return found
+
+    def _line_tree_of(self, commit_id: str) -> str:
+        try:
+            return self.tree_of(commit_id)
+        except (KeyError, ValueError) as exc:
+            raise DriftError(f"commit {commit_id} cannot be read from the repository") from exc
 
     def stored_line_trees(self, start: str | None) -> dict[str, tuple[int, str]] | None:
         """A line's trees from the persistent cache, if it has them."""
