@@ -42,8 +42,8 @@ class PatchKeys:
 
     A commit whose shape no other commit of the set has is keyed by its own id, and its patch
     id is never computed; the rest are keyed by their patch ids, computed on demand. A commit
-    whose blobs are missing is keyed by its patch id too, so that reading it reports it as
-    not analysed, as every commit's patch id did before.
+    whose blobs are missing is keyed by its patch id too: computing it is what reports the
+    commit as not analysed (GitRepository.unreadable).
     """
 
     def __init__(self, repo: GitRepository, commits: Iterable[str]) -> None:

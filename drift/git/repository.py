@@ -540,8 +540,8 @@ class GitRepository:
 
     def has_content(self, commit_id: str) -> bool:
         """Whether every blob a commit's patch id would read is in the object store (a partial
-        clone may lack some): index lookups only, nothing is inflated. A commit whose patch id
-        is not needed is still reported as unreadable when this is False."""
+        clone may lack some): index lookups only, nothing is inflated. drift.patch_keys asks
+        it of the commits whose patch id it skips, so that a missing blob is still reported."""
         odb = self._repo.odb
         for change in self.file_changes(commit_id):
             for blob, mode in ((change.old_id, change.old_mode), (change.new_id, change.new_mode)):
