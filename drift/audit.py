@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from drift.changes import Grouping, group_changes
+from drift.changes import Grouping, commits_to_group, group_changes
 from drift.config import Settings
 from drift.delivery import scan_delivery
 from drift.environments import Chain, resolve_chain
 from drift.findings.base_lines import BaseLines
+from drift.findings.conflicts import check_merges
 from drift.findings.context import AuditContext
 from drift.findings.engine import compute_findings, tip_identities
 from drift.findings.model import Finding
@@ -105,12 +106,19 @@ def _judge(run: _Run, sink: ProgressSink, clock: _Stopwatch) -> Analysis:
     repo, chain, settings, history = run.repo, run.chain, run.settings, run.history
     outside = sum(1 for c in history.order if history.outside_base(c))
     sink.phase("Grouping changes", outside)
+    # git reads the trees the grouping needs while the merges, which need no grouping, are
+    # re-merged here: this process would otherwise wait for git doing nothing.
+    trees_read = repo.start_prefetch(commits_to_group(history))
+    try:
+        merges_checked = check_merges(history, settings)
+    finally:
+        trees_read()
     grouping = group_changes(history, settings, sink.advance)
     run.metrics.send_grouping(grouping)
     clock.lap("changes")
     context = AuditContext(history, grouping, settings, run.as_of)
     context.cache["base-lines"] = run.base_lines
-    findings = compute_findings(context)
+    findings = compute_findings(context, merges_checked)
     run.metrics.send_findings(findings)
     clock.lap("findings")
     report = _report(repo, chain, settings, run.generated_at, context, findings)

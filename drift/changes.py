@@ -125,12 +125,8 @@ def group_changes(
     candidates: list[str] = []
     ignored: list[str] = []
     empty: list[str] = []
-    walked = [
-        c for c in history.order if history.outside_base(c) and not history.commits[c].is_merge
-    ]
-    # In walk order, a commit's trees are read next to its parent's, which git's delta base
-    # cache still holds: 0.31 -> 0.23 s of git's time for 12k commits at 300k.
-    repo.prefetch_changes(walked)
+    walked = commits_to_group(history)
+    repo.prefetch_changes(walked)  # nothing left to read when the audit began it earlier
     commits = sorted(walked)
     for commit_id in commits:
         if tick is not None:
@@ -175,6 +171,14 @@ def group_changes(
     changes.sort(key=lambda c: key(c.id))
     copies.sort(key=lambda link: (key(link.copy), link.original))
     return Grouping(changes, change_of, copies, revert_links, dangling, ignored, empty)
+
+
+def commits_to_group(history: History) -> list[str]:
+    """The non-merge commits outside the common base, in walk order: the commits whose file
+    changes the grouping reads. In this order git reads a commit's trees next to its
+    parent's, which its delta base cache still holds (0.31 -> 0.23 s of git's time for 12k
+    commits at 300k, against id order)."""
+    return [c for c in history.order if history.outside_base(c) and not history.commits[c].is_merge]
 
 
 def _trailer_links(

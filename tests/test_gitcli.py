@@ -12,6 +12,7 @@ import pytest
 
 from drift.audit import run_audit
 from drift.config import Settings
+from drift.findings.conflicts import check_merges
 from drift.git import gitcli
 from drift.git.repository import GitRepository
 from drift.git.treediff import diff_trees
@@ -56,14 +57,15 @@ def audit(path: Path, monkeypatch: pytest.MonkeyPatch, git: str) -> dict[str, An
 
 
 def count_git_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every `git diff-tree` batch started from here on."""
     sizes: list[int] = []
-    real = gitcli.diff_tree_raw
+    real = gitcli.DiffTree.start
 
-    def diff_tree_raw(git_dir: Path, commits: list[str]) -> Any:
+    def start(git_dir: Path, commits: list[str]) -> Any:
         sizes.append(len(commits))
         return real(git_dir, commits)
 
-    monkeypatch.setattr(gitcli, "diff_tree_raw", diff_tree_raw)
+    monkeypatch.setattr(gitcli.DiffTree, "start", start)
     return sizes
 
 
@@ -77,7 +79,7 @@ def test_reports_are_the_same_with_and_without_git(
     without = audit(path, monkeypatch, "0")
     assert batches == []
     with_git = audit(path, monkeypatch, "1")
-    assert batches and batches[0] > 0  # git answered this audit's changes
+    assert len(batches) == 1 and batches[0] > 0  # git answered this audit's changes, once
     assert with_git == without
 
 
@@ -143,3 +145,41 @@ def test_replace_refs_and_hook_variables_do_not_change_gits_answer(
     monkeypatch.setenv("GIT_DIR", str(tmp_path / "elsewhere"))
     monkeypatch.setenv("GIT_OBJECT_DIRECTORY", str(tmp_path / "elsewhere"))
     assert gitcli.diff_tree_raw(path / ".git", commits) == expected
+
+
+def test_git_runs_while_the_merges_are_checked_and_is_waited_for_whatever_happens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit starts git on the trees, checks the merges (they need no grouping), then
+    takes git's answer. If the merge check fails, git is still waited for: no process left."""
+    path = build_demo(tmp_path).path
+    monkeypatch.setattr("drift.git.repository.GIT_BATCH_MIN", 1)
+    monkeypatch.setenv("DRIFT_GIT", "1")
+    events: list[str] = []
+    started: list[gitcli.DiffTree] = []
+    real_start = gitcli.DiffTree.start
+
+    def start(git_dir: Path, commits: list[str]) -> Any:
+        events.append("git started")
+        pending = real_start(git_dir, commits)
+        assert pending is not None
+        started.append(pending)
+        return pending
+
+    def check(*args: Any) -> Any:
+        events.append("merges checked")
+        return check_merges(*args)
+
+    monkeypatch.setattr(gitcli.DiffTree, "start", start)
+    monkeypatch.setattr("drift.audit.check_merges", check)
+    run_audit(path, Settings(), now=0)
+    assert events == ["git started", "merges checked"]
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("the merge check failed")
+
+    monkeypatch.setattr("drift.audit.check_merges", broken)
+    started.clear()
+    with pytest.raises(RuntimeError):
+        run_audit(path, Settings(), now=0)
+    assert len(started) == 1 and started[0]._proc.returncode == 0  # waited for, not left

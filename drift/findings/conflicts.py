@@ -8,17 +8,18 @@ re-merged in memory (libgit2: recursive merge bases, rename detection) and compa
 
 from __future__ import annotations
 
+from drift.config import Settings
 from drift.errors import DriftError
 from drift.findings.context import AuditContext
 from drift.findings.model import Finding
+from drift.history import History
 from drift.timefmt import iso
 
 
-def _merges_to_check(ctx: AuditContext) -> list[tuple[int, str]]:
+def _merges_to_check(history: History, settings: Settings) -> list[tuple[int, str]]:
     """(environment, merge): first-parent merges, oldest first per environment; with
     `all_merges`, then every other merge outside the common base, under the most upstream
     environment that has it."""
-    history = ctx.history
     out: list[tuple[int, str]] = []
     seen: set[str] = set()
     for env, chain in enumerate(history.first_parent):
@@ -26,7 +27,7 @@ def _merges_to_check(ctx: AuditContext) -> list[tuple[int, str]]:
             if history.commits[merge_id].is_merge and merge_id not in seen:
                 seen.add(merge_id)
                 out.append((env, merge_id))
-    if ctx.settings.all_merges:
+    if settings.all_merges:
         for merge_id in reversed(history.order):
             info = history.commits[merge_id]
             if info.is_merge and merge_id not in seen and history.outside_base(merge_id):
@@ -37,15 +38,21 @@ def _merges_to_check(ctx: AuditContext) -> list[tuple[int, str]]:
 
 def conflict_merges(ctx: AuditContext) -> tuple[list[Finding], list[str]]:
     """Findings, and notes on merges that could not be checked (octopus merges)."""
-    history = ctx.history
+    return check_merges(ctx.history, ctx.settings)
+
+
+def check_merges(history: History, settings: Settings) -> tuple[list[Finding], list[str]]:
+    """`conflict_merges` from the walk alone: it needs no grouping, so the audit runs it
+    while git reads the trees the grouping needs (drift.audit)."""
+    names = [env.name for env in history.envs]
     findings: list[Finding] = []
     notes: list[str] = []
     with history.repo.merge_checker() as checker:
-        for env, merge_id in _merges_to_check(ctx):
+        for env, merge_id in _merges_to_check(history, settings):
             info = history.commits[merge_id]
             if len(info.parents) > 2:
                 notes.append(
-                    f"octopus merge {merge_id[:12]} on {ctx.names[env]} "
+                    f"octopus merge {merge_id[:12]} on {names[env]} "
                     f"({len(info.parents)} parents) was not checked for conflicts"
                 )
                 continue
@@ -59,7 +66,7 @@ def conflict_merges(ctx: AuditContext) -> tuple[list[Finding], list[str]]:
                 continue
             fields = {
                 "merge": merge_id,
-                "env": ctx.names[env],
+                "env": names[env],
                 "paths": list(result.differing),
                 "type": "resolved_conflict" if result.conflicted else "extra_edit",
                 "conflicted_paths": list(result.conflicted),

@@ -14,9 +14,12 @@ from drift.findings.releases import tip_identities, untested_releases
 __all__ = ["compute_findings", "tip_identities"]
 
 
-def compute_findings(ctx: AuditContext) -> list[Finding]:
-    """All findings, sorted by kind (in KINDS order) and then by their identifying fields."""
-    conflicts, notes = conflict_merges(ctx)
+def compute_findings(
+    ctx: AuditContext, merges_checked: tuple[list[Finding], list[str]] | None = None
+) -> list[Finding]:
+    """All findings, sorted by kind (in KINDS order) and then by their identifying fields.
+    `merges_checked`: `conflict_merges` of this context, when it was run already."""
+    conflicts, notes = merges_checked if merges_checked is not None else conflict_merges(ctx)
     ctx.notes.extend(notes)
     found = [
         *pending_and_divergence(ctx),

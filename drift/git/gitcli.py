@@ -14,7 +14,9 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
+from typing import IO
 
 from drift.git.treediff import FileChange
 
@@ -44,42 +46,65 @@ def diff_tree_raw(git_dir: Path, commits: list[str]) -> dict[str, list[FileChang
     """Files each non-merge commit changes against its parent (every file of a root commit),
     as drift.git.treediff finds them: no rename detection, modes as git canonicalizes them,
     sorted by path. None when git cannot answer (then nothing of its output is used)."""
-    argv = [
-        "git",
-        "--no-replace-objects",  # libgit2 does not apply refs/replace either
-        "--git-dir",
-        str(git_dir),
-        "diff-tree",
-        "--stdin",
-        "-r",
-        "--root",
-        "--always",
-        "--no-renames",
-        "--raw",
-        "-z",
-        "--no-abbrev",
-    ]
-    # Variables that would point git at other objects than the repository drift opened (set
-    # when drift runs inside a git hook, for instance) are left out.
-    env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARIABLES}
-    env.update(GIT_NO_LAZY_FETCH="1", GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
-    try:
-        done = subprocess.run(
-            argv,
-            input="".join(f"{c}\n" for c in commits).encode(),
-            capture_output=True,
-            env=env,
-            check=False,
-        )
-    except OSError:
-        return None
-    if done.returncode != 0:
-        return None
-    try:
-        found = _parse(done.stdout)
-    except (ValueError, IndexError):
-        return None
-    return found if set(found) == set(commits) else None
+    pending = DiffTree.start(git_dir, commits)
+    return pending.result() if pending is not None else None
+
+
+class DiffTree:
+    """A running `git diff-tree --stdin` whose answer is read later (`result`): git reads the
+    trees while this process does other work. Its input and output are unnamed temporary
+    files, not pipes: a pipe git fills while nobody reads it would stop git."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], output: IO[bytes], commits: list[str]):
+        self._proc, self._output, self._commits = proc, output, commits
+
+    @classmethod
+    def start(cls, git_dir: Path, commits: list[str]) -> DiffTree | None:
+        """git started on `commits`; None when it cannot be started."""
+        argv = [
+            "git",
+            "--no-replace-objects",  # libgit2 does not apply refs/replace either
+            "--git-dir",
+            str(git_dir),
+            "diff-tree",
+            "--stdin",
+            "-r",
+            "--root",
+            "--always",
+            "--no-renames",
+            "--raw",
+            "-z",
+            "--no-abbrev",
+        ]
+        # Variables that would point git at other objects than the repository drift opened
+        # (set when drift runs inside a git hook, for instance) are left out.
+        env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARIABLES}
+        env.update(GIT_NO_LAZY_FETCH="1", GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
+        output = tempfile.TemporaryFile()  # noqa: SIM115 (kept open until `result` reads it)
+        try:
+            with tempfile.TemporaryFile() as given:
+                given.write("".join(f"{c}\n" for c in commits).encode())
+                given.seek(0)
+                proc = subprocess.Popen(
+                    argv, stdin=given, stdout=output, stderr=subprocess.DEVNULL, env=env
+                )
+        except OSError:
+            output.close()
+            return None
+        return cls(proc, output, commits)
+
+    def result(self) -> dict[str, list[FileChange]] | None:
+        """git's answer, once it has finished; None when it failed or answered otherwise."""
+        with self._output:
+            if self._proc.wait() != 0:
+                return None
+            self._output.seek(0)
+            out = self._output.read()
+        try:
+            found = _parse(out)
+        except (ValueError, IndexError):
+            return None
+        return found if set(found) == set(self._commits) else None
 
 
 def _parse(out: bytes) -> dict[str, list[FileChange]]:

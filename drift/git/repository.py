@@ -39,6 +39,10 @@ PACK_WINDOW_BYTES = 16 * 2**20
 PACK_MAPPED_LIMIT_BYTES = 64 * 2**20
 
 
+def _nothing() -> None:
+    """A prefetch with nothing left to wait for."""
+
+
 def _limit_libgit2_memory() -> None:
     pygit2.settings.cache_max_size(OBJECT_CACHE_BYTES)
     pygit2.settings.mwindow_size = PACK_WINDOW_BYTES
@@ -487,16 +491,29 @@ class GitRepository:
         """Read the file changes of many non-merge commits at once: stored ones from the
         cache, the rest from one `git diff-tree --stdin` (drift.git.gitcli) where git may be
         asked. Whatever is not answered here is diffed on demand by `file_changes`."""
-        if self._store is not None:
-            self._store.prefetch(commit_ids)
-        missing = [c for c in commit_ids if self._known_changes(c) is None]
+        self.start_prefetch(commit_ids)()
+
+    def start_prefetch(self, commit_ids: list[str]) -> Callable[[], None]:
+        """`prefetch_changes` begun: git reads the trees while this process does other work.
+        Call the function returned, however that work ends: it waits for git and keeps its
+        answers. Commits whose changes are already read are not asked for again."""
+        unread = [c for c in commit_ids if c not in self._changes]
+        if self._store is not None and unread:
+            self._store.prefetch(unread)
+        missing = [c for c in unread if self._known_changes(c) is None]
         if len(missing) < GIT_BATCH_MIN or self.is_partial_clone or not gitcli.available():
-            return
-        found = gitcli.diff_tree_raw(self.path, missing)
-        for commit_id, changes in (found or {}).items():
-            self._changes[commit_id] = changes
-            if self._store is not None:
-                self._store.put_changes(commit_id, changes)
+            return _nothing
+        pending = gitcli.DiffTree.start(self.path, missing)
+        if pending is None:
+            return _nothing
+
+        def finish() -> None:
+            for commit_id, changes in (pending.result() or {}).items():
+                self._changes[commit_id] = changes
+                if self._store is not None:
+                    self._store.put_changes(commit_id, changes)
+
+        return finish
 
     def file_changes(self, commit_id: str) -> list[FileChange]:
         """Files a non-merge commit changes against its parent (all files for a root)."""
