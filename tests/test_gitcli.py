@@ -3,6 +3,7 @@ of every fixture, the same reports, and drift does without git where it must."""
 
 from __future__ import annotations
 
+import errno
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -183,3 +184,22 @@ def test_git_runs_while_the_merges_are_checked_and_is_waited_for_whatever_happen
     with pytest.raises(RuntimeError):
         run_audit(path, Settings(), now=0)
     assert len(started) == 1 and started[0]._proc.returncode == 0  # waited for, not left
+
+
+def test_no_room_for_gits_temporary_files_means_reading_the_trees_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git's input and output go through temporary files; where none can be made (a full or
+    read-only temporary folder), drift reads the trees itself and reports the same."""
+    path = build_demo(tmp_path).path
+    monkeypatch.setattr("drift.git.repository.GIT_BATCH_MIN", 1)
+    expected = audit(path, monkeypatch, "0")
+    made: list[int] = []
+
+    def no_room(*args: Any, **kwargs: Any) -> Any:
+        made.append(1)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("drift.git.gitcli.tempfile.TemporaryFile", no_room)
+    assert audit(path, monkeypatch, "1") == expected
+    assert made  # git was to be asked, and could not be

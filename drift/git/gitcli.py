@@ -80,7 +80,10 @@ class DiffTree:
         # (set when drift runs inside a git hook, for instance) are left out.
         env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARIABLES}
         env.update(GIT_NO_LAZY_FETCH="1", GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
-        output = tempfile.TemporaryFile()  # noqa: SIM115 (kept open until `result` reads it)
+        try:  # no room for temporary files: the trees are read here instead
+            output = tempfile.TemporaryFile()  # noqa: SIM115 (open until `result` reads it)
+        except OSError:
+            return None
         try:
             with tempfile.TemporaryFile() as given:
                 given.write("".join(f"{c}\n" for c in commits).encode())
