@@ -203,3 +203,23 @@ def test_no_room_for_gits_temporary_files_means_reading_the_trees_here(
     monkeypatch.setattr("drift.git.gitcli.tempfile.TemporaryFile", no_room)
     assert audit(path, monkeypatch, "1") == expected
     assert made  # git was to be asked, and could not be
+
+
+def test_a_git_that_fails_during_an_audit_is_asked_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git's answer is thrown away when it fails; the trees are then read here, and git is
+    not started a second time for the same commits (the audit begins the reading early and
+    the grouping asks again for what is missing)."""
+    path = build_demo(tmp_path).path
+    monkeypatch.setattr("drift.git.repository.GIT_BATCH_MIN", 1)
+    expected = audit(path, monkeypatch, "0")
+
+    def failed(self: gitcli.DiffTree) -> None:
+        self._proc.wait()  # as the real one does: no process left behind
+        self._output.close()
+
+    monkeypatch.setattr(gitcli.DiffTree, "result", failed)
+    batches = count_git_batches(monkeypatch)
+    assert audit(path, monkeypatch, "1") == expected
+    assert len(batches) == 1

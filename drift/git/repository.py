@@ -91,6 +91,7 @@ class GitRepository:
         self._store = cache  # persistent per-commit results (drift.git.store); None: memory only
         self._commits: dict[str, CommitInfo] = {}
         self._changes: dict[str, list[FileChange]] = {}
+        self._asked_git: set[str] = set()  # commits git was asked about (once: it may fail)
         self._patch_ids: dict[str, str | None] = {}
         self.unreadable: dict[str, str] = {}
         """Commits whose content could not be read in full, and why: not matched by patch id
@@ -497,12 +498,13 @@ class GitRepository:
         """`prefetch_changes` begun: git reads the trees while this process does other work.
         Call the function returned, however that work ends: it waits for git and keeps its
         answers. Commits whose changes are already read are not asked for again."""
-        unread = [c for c in commit_ids if c not in self._changes]
+        unread = [c for c in commit_ids if c not in self._changes and c not in self._asked_git]
         if self._store is not None and unread:
             self._store.prefetch(unread)
         missing = [c for c in unread if self._known_changes(c) is None]
         if len(missing) < GIT_BATCH_MIN or self.is_partial_clone or not gitcli.available():
             return _nothing
+        self._asked_git.update(missing)
         pending = gitcli.DiffTree.start(self.path, missing)
         if pending is None:
             return _nothing
