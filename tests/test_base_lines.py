@@ -17,11 +17,9 @@ from drift.findings import base_lines as base_lines_module
 from drift.findings.base_lines import BaseLines
 from drift.git.repository import GitRepository
 from drift.history import read_history
-from drift_fixtures.builder import RepoBuilder
 from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
 from drift_fixtures.scenarios import release_lines
-from tests.gitoracle import git
 from tests.probes import audit_with_jobs as audit
 
 pytestmark = pytest.mark.skipif(
@@ -107,39 +105,3 @@ def test_an_unneeded_child_is_reaped(tmp_path: Path, monkeypatch: pytest.MonkeyP
         os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left
     dev = 0
     assert lines.trees(dev) == repo.line_trees(lines.history.chain_exit(dev))
-
-
-def _line_trees_by_git(path: Path, start: str) -> dict[str, tuple[int, str]]:
-    """What GitRepository.line_trees promises, from `git log --first-parent`: each line
-    commit's tree at its own time, each parent its merges brought in at the merge's time,
-    the earliest (time, commit) kept per tree."""
-    found: dict[str, tuple[int, str]] = {}
-    out = git(path, "log", "--first-parent", "--format=%H %T %ct %P", start)
-    for line in out.splitlines():
-        commit, tree, when, *parents = line.split()
-        seen = [(tree, (int(when), commit))]
-        seen += [(git(path, "rev-parse", f"{p}^{{tree}}"), (int(when), p)) for p in parents[1:]]
-        for key, value in seen:
-            if key not in found or value < found[key]:
-                found[key] = value
-    return found
-
-
-@pytest.mark.parametrize("name", sorted(BUILDERS))
-def test_line_trees_agree_with_git_log_first_parent(name: str, tmp_path: Path) -> None:
-    path = BUILDERS[name](tmp_path).path
-    repo = GitRepository.open(path)
-    for env in resolve_chain(repo, Settings()).envs:
-        assert repo.line_trees(env.commit) == _line_trees_by_git(path, env.commit), env.name
-
-
-def test_a_tree_met_again_down_a_line_keeps_its_earliest_commit(tmp_path: Path) -> None:
-    """An empty commit, and a revert back to an older tree: the older commit is kept."""
-    b = RepoBuilder.init(tmp_path / "repo")
-    base = b.commit("base", {"app.py": "1\n"})
-    b.commit("rebuild", allow_empty=True)
-    b.commit("feature", {"app.py": "2\n"}, label="feature")
-    tip = b.revert("feature")
-    trees = GitRepository.open(b.path).line_trees(tip)
-    assert trees == _line_trees_by_git(b.path, tip)
-    assert trees[git(b.path, "rev-parse", f"{base}^{{tree}}")][1] == base

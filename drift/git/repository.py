@@ -39,6 +39,11 @@ PACK_WINDOW_BYTES = 16 * 2**20
 PACK_MAPPED_LIMIT_BYTES = 64 * 2**20
 
 
+def _unreadable(commit_id: str | None) -> DriftError:
+    """A commit the object store cannot give (a damaged or cut repository)."""
+    return DriftError(f"commit {commit_id} cannot be read from the repository")
+
+
 def _nothing() -> None:
     """A prefetch with nothing left to wait for."""
 
@@ -330,7 +335,7 @@ class GitRepository:
             try:
                 raw = self._repo[commit_id]
             except (KeyError, ValueError) as exc:
-                raise DriftError(f"commit {commit_id} cannot be read from the repository") from exc
+                raise _unreadable(commit_id) from exc
             info = self._to_info(raw)
         return info
 
@@ -383,7 +388,7 @@ class GitRepository:
                 yield LineCommit(cursor, str(raw.tree_id), int(raw.commit_time), parents)
                 cursor = parents[0] if parents else None
         except (KeyError, ValueError) as exc:
-            raise DriftError(f"commit {cursor} cannot be read from the repository") from exc
+            raise _unreadable(cursor) from exc
 
     def line_trees(self, start: str | None) -> dict[str, tuple[int, str]]:
         """Tree id -> the earliest (time, commit) carrying it along the first-parent line from
@@ -409,20 +414,14 @@ class GitRepository:
                 for other_id in parents[1:]:
                     other = str(other_id)
                     brought = (seen[0], other)
-                    tree = self._line_tree_of(other)
+                    tree = self.tree_of(other)
                     first = known(tree)
                     if first is None or brought < first:
                         found[tree] = brought
                 cursor = str(parents[0]) if parents else None
         except (KeyError, ValueError) as exc:
-            raise DriftError(f"commit {cursor} cannot be read from the repository") from exc
+            raise _unreadable(cursor) from exc
         return found
-
-    def _line_tree_of(self, commit_id: str) -> str:
-        try:
-            return self.tree_of(commit_id)
-        except (KeyError, ValueError) as exc:
-            raise DriftError(f"commit {commit_id} cannot be read from the repository") from exc
 
     def stored_line_trees(self, start: str | None) -> dict[str, tuple[int, str]] | None:
         """A line's trees from the persistent cache, if it has them."""
@@ -438,7 +437,12 @@ class GitRepository:
     def tree_of(self, commit_id: str) -> str:
         """A commit's tree id, without decoding the rest of it."""
         info = self._commits.get(commit_id)
-        return info.tree if info is not None else str(self._repo[commit_id].tree_id)
+        if info is not None:
+            return info.tree
+        try:
+            return str(self._repo[commit_id].tree_id)
+        except (KeyError, ValueError) as exc:
+            raise _unreadable(commit_id) from exc
 
     def walk_window(self, tips: list[str], since: int, slop: int = 86400) -> Iterator[CommitInfo]:
         """Commits reachable from `tips` committed at or after `since`, newest first.

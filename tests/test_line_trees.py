@@ -1,0 +1,71 @@
+"""A first-parent line's trees (GitRepository.line_trees, what release identity reads inside
+the common base) against `git log --first-parent`; on any machine, with or without a second
+core."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from drift.config import Settings
+from drift.environments import resolve_chain
+from drift.errors import DriftError
+from drift.git.repository import GitRepository
+from drift_fixtures.builder import RepoBuilder
+from drift_fixtures.demo import build_demo
+from drift_fixtures.expect import Scenario
+from drift_fixtures.scenarios import release_lines
+from tests.gitoracle import git
+
+BUILDERS: dict[str, Callable[[Path], Scenario]] = {
+    "release_lines": release_lines,
+    "demo": build_demo,
+}
+
+
+def _line_trees_by_git(path: Path, start: str) -> dict[str, tuple[int, str]]:
+    """What GitRepository.line_trees promises, from `git log --first-parent`: each line
+    commit's tree at its own time, each parent its merges brought in at the merge's time,
+    the earliest (time, commit) kept per tree."""
+    found: dict[str, tuple[int, str]] = {}
+    out = git(path, "log", "--first-parent", "--format=%H %T %ct %P", start)
+    for line in out.splitlines():
+        commit, tree, when, *parents = line.split()
+        seen = [(tree, (int(when), commit))]
+        seen += [(git(path, "rev-parse", f"{p}^{{tree}}"), (int(when), p)) for p in parents[1:]]
+        for key, value in seen:
+            if key not in found or value < found[key]:
+                found[key] = value
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_line_trees_agree_with_git_log_first_parent(name: str, tmp_path: Path) -> None:
+    path = BUILDERS[name](tmp_path).path
+    repo = GitRepository.open(path)
+    for env in resolve_chain(repo, Settings()).envs:
+        assert repo.line_trees(env.commit) == _line_trees_by_git(path, env.commit), env.name
+
+
+def test_a_tree_met_again_down_a_line_keeps_its_earliest_commit(tmp_path: Path) -> None:
+    """An empty commit, and a revert back to an older tree: the older commit is kept."""
+    b = RepoBuilder.init(tmp_path / "repo")
+    base = b.commit("base", {"app.py": "1\n"})
+    b.commit("rebuild", allow_empty=True)
+    b.commit("feature", {"app.py": "2\n"}, label="feature")
+    tip = b.revert("feature")
+    trees = GitRepository.open(b.path).line_trees(tip)
+    assert trees == _line_trees_by_git(b.path, tip)
+    assert trees[git(b.path, "rev-parse", f"{base}^{{tree}}")][1] == base
+
+
+def test_a_commit_the_store_cannot_give_is_named(tmp_path: Path) -> None:
+    """A missing commit met on a line (a merged parent, a tree asked for) stops the audit in
+    one line naming it, not with a KeyError."""
+    b = RepoBuilder.init(tmp_path / "repo")
+    b.commit("base", {"app.py": "1\n"})
+    missing = "f" * 40
+    with pytest.raises(DriftError, match=f"commit {missing} cannot be read"):
+        GitRepository.open(b.path).tree_of(missing)
