@@ -12,6 +12,9 @@ largest process, and drift's phase times (`--timings`: a line per phase, where `
 add a line per finding and the time to write them). Then, on a bare copy with 1,000 new
 commits on dev (`--new-commits`), git and drift again, drift with a copy of the cache the
 warm runs used: what a weekly job costs after a week's work, with its phase times.
+`--commit-graph` runs all of it on a bare copy where `git commit-graph write --reachable`
+has run (what `git gc` and `git maintenance` leave; a fresh clone has no graph): git and drift
+both read it; the copy with new commits then has a graph that does not hold them.
 Targets live here, never in a timed unit test.
 """
 
@@ -123,6 +126,17 @@ def with_new_commits(repo: Path, count: int = 1000) -> Path:
     return plus
 
 
+def with_commit_graph(repo: Path) -> Path:
+    """A bare copy of `repo` (objects hard-linked) with a commit-graph file, made once."""
+    graphed = repo.with_name(f"{repo.name}-graph.git")
+    if not graphed.exists():
+        subprocess.run(
+            ["git", "clone", "-q", "--bare", "--local", str(repo), str(graphed)], check=True
+        )
+        subprocess.run(["git", "commit-graph", "write", "--reachable"], cwd=graphed, check=True)
+    return graphed
+
+
 def divergence(repo: Path) -> int:
     """Commits outside the common base of all environments."""
     base = subprocess.run(
@@ -151,13 +165,21 @@ def main(argv: list[str] | None = None) -> int:
         default=HERE / ".repos",
         help="where generated repositories, caches and reports are kept",
     )
+    parser.add_argument(
+        "--commit-graph",
+        action="store_true",
+        help="measure on a copy with a commit-graph file (as git gc leaves), git and drift both",
+    )
     args = parser.parse_args(argv)
     rows = []
     later: list[tuple[int, list[Sample], list[Sample]]] = []
     for commits in args.commits:
         repo = repository(commits, args.seed, args.work)
-        out = args.work / f"r{commits}.json"
-        cache = args.work / f"cache-{commits}"
+        mode = "-graph" if args.commit_graph else ""
+        if args.commit_graph:
+            repo = with_commit_graph(repo)
+        out = args.work / f"r{commits}{mode}.json"
+        cache = args.work / f"cache-{commits}{mode}"
         shutil.rmtree(cache, ignore_errors=True)
         drift(repo, out, ["--cache", str(cache)])  # fills the cache for the warm runs
         gits, colds, warms = [], [], []
@@ -176,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
                 later_gits.append(git_pipeline(plus))
                 laters.append(drift(plus, out, ["--cache", str(week)]))
             later.append((commits, later_gits, laters))
+    if args.commit_graph:
+        print("With a commit-graph file (git commit-graph write --reachable), git and drift:")
     print_table(rows)
     if later:
         print(

@@ -47,3 +47,22 @@ def test_the_benchmark_prints_a_row_per_size_with_ratios_and_phases(
     assert later is not None  # the re-run's row, with the phases of its audit
     assert list(dict(re.findall(r"(\w+) ([\d.]+)", later[1]))) == names
     assert (tmp_path / "r1200-s1-plus30.git").is_dir()
+
+
+def test_the_benchmark_measures_on_a_copy_with_a_commit_graph(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--commit-graph`: git and drift both run on a bare copy where the graph was written."""
+    spec = importlib.util.spec_from_file_location("drift_benchmark_graph", RUN)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["drift_benchmark_graph"] = bench
+    spec.loader.exec_module(bench)
+    argv = ["--commits", "1200", "--runs", "1", "--new-commits", "0", "--work", str(tmp_path)]
+    assert bench.main([*argv, "--commit-graph"]) == 0
+    out = capsys.readouterr().out
+    assert "With a commit-graph file" in out
+    assert any(line.startswith("| 1,200 |") for line in out.splitlines())
+    assert (tmp_path / "r1200-s1-graph.git" / "objects" / "info" / "commit-graph").is_file()
+    assert not (tmp_path / "r1200-s1" / ".git" / "objects" / "info" / "commit-graph").exists()
+    assert (tmp_path / "r1200-graph.json").is_file()  # drift's report, on the copy

@@ -20,12 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from drift.git.repository import GitRepository
+from drift.git.repository import GitRepository, LineTrees
 from drift.history import History
 from drift.parallel import fork_with_pipes, frame, parallel_allowed, stop, unframe
-
-LineTrees = dict[str, tuple[int, str]]
-"""Tree id -> the earliest (time, commit) carrying it (GitRepository.line_trees)."""
 
 
 class BaseLines:
