@@ -73,3 +73,16 @@ def test_a_frame_reads_back_and_a_cut_one_ends_the_stream() -> None:
     for cut in (4, len(one) - 1):  # inside the length, inside the body
         with pytest.raises(EOFError):
             unframe(io.BytesIO(one[:cut]))
+
+
+def test_the_pipes_hold_a_mebibyte(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer crosses in 1 MiB reads, not 64 KiB ones (each read waits for the GIL)."""
+    import fcntl
+
+    monkeypatch.setattr(os, "fork", lambda: 12345)  # the parent's side only, no child
+    forked = fork_with_pipes(2)
+    assert forked is not None
+    for read, write in forked[1]:
+        assert fcntl.fcntl(write, fcntl.F_GETPIPE_SZ) == 1 << 20
+        os.close(read)
+        os.close(write)
