@@ -186,7 +186,7 @@ def _report(
         }
         for env in chain.envs
     ]
-    commit_ids = referenced_commits(findings) | {env.commit for env in chain.envs}
+    commit_ids = referenced_commits(findings) | dict.fromkeys(env.commit for env in chain.envs)
     stats: dict[str, Any] = {}
     changes: list[dict[str, Any]] = []
     as_of = None
@@ -216,7 +216,7 @@ def _report(
             for c in grouping.changes
             if len(c.commits) > 1
         ]
-        commit_ids |= {c for change in changes for c in change["commits"]}
+        commit_ids |= dict.fromkeys(c for change in changes for c in change["commits"])
     described = {cid: _describe(repo, cid) for cid in commit_ids}
     if context is not None:
         # Last: the tips' identity may wait for the base-lines child, which the work above

@@ -93,16 +93,20 @@ class Report:
         return data
 
 
-def referenced_commits(findings: list[Finding]) -> set[str]:
-    """Every commit id a finding names."""
-    ids: set[str] = set()
+def referenced_commits(findings: list[Finding]) -> dict[str, None]:
+    """Every commit id a finding names, once each, in the order the findings name them.
+
+    The order is the walk's for the long lists (untested releases down a line), which is
+    the pack's: describing 29k commits at 300k in hash order instead read them all over a
+    278 MB pack and cost 0.37 s more (most of it page faults)."""
+    ids: dict[str, None] = {}
     for finding in findings:
         for name in COMMIT_FIELDS:
             value = finding.fields.get(name)
             if isinstance(value, str):
-                ids.add(value)
+                ids[value] = None
         for name in COMMIT_LIST_FIELDS:
-            ids.update(finding.fields.get(name) or ())
+            ids.update(dict.fromkeys(finding.fields.get(name) or ()))
     return ids
 
 

@@ -13,7 +13,7 @@ import pytest
 from drift.config import EnvSpec, Settings
 from drift.environments import resolve_chain
 from drift.git.commit_graph import CommitGraph
-from drift.git.repository import GitRepository, LineTrees
+from drift.git.repository import GitRepository, LineCommit, LineTrees
 from drift_fixtures import messy, scenarios
 from drift_fixtures.builder import RepoBuilder
 from drift_fixtures.demo import build_demo
@@ -59,6 +59,16 @@ def test_lines_read_from_the_graph_are_libgit2s_and_git_logs(name: str, tmp_path
     for tip in tips:
         assert repo.line_trees(tip) == before[tip]
         assert before[tip] == _line_trees_by_git(scenario.path, tip)
+        assert list(repo.first_parent_walk(tip)) == _walk_by_git(scenario.path, tip)
+
+
+def _walk_by_git(path: Path, start: str) -> list[LineCommit]:
+    """What GitRepository.first_parent_walk promises, from `git log --first-parent`."""
+    out = git(path, "log", "--first-parent", "--format=%H %T %ct %P", start)
+    return [
+        LineCommit(commit, tree, int(when), tuple(parents))
+        for commit, tree, when, *parents in (line.split() for line in out.splitlines())
+    ]
 
 
 def _octopus_history(root: Path) -> RepoBuilder:
@@ -140,7 +150,7 @@ def _chunk(data: bytes | bytearray, name: bytes) -> int:
 
 @pytest.mark.parametrize(
     "damage",
-    ["cut", "signature", "version", "fanout", "parent", "other-parent", "chunk-outside"],
+    ["cut", "signature", "version", "fanout", "parent", "other-parent", "chunk-outside", "tree"],
 )
 def test_a_damaged_graph_is_not_trusted(damage: str, tmp_path: Path) -> None:
     """A file that is cut, of another version, or whose positions point outside it: the
@@ -148,6 +158,7 @@ def test_a_damaged_graph_is_not_trusted(damage: str, tmp_path: Path) -> None:
     b = _graphed(tmp_path)
     tip = b.head()
     expected = _through_libgit2(b.path, tip)
+    walk = _walk_by_git(b.path, tip)  # git itself trusts the file: asked before the damage
     path = _graph_file(b.path)
     data = bytearray(path.read_bytes())
     cdat = _chunk(data, b"CDAT")
@@ -161,6 +172,8 @@ def test_a_damaged_graph_is_not_trusted(damage: str, tmp_path: Path) -> None:
         _corrupt(data, _chunk(data, b"OIDF"), 0xFFFF)  # a first bucket past the end
     elif damage == "chunk-outside":
         struct.pack_into(">Q", data, 8 + 4, len(data) + 100)
+    elif damage == "tree":  # in range, but not what git wrote: only the checksum tells
+        data[cdat] ^= 0xFF
     else:  # every commit's first or second parent far out of range
         count = int.from_bytes(data[_chunk(data, b"OIDF") + 255 * 4 :][:4], "big")
         offset = 20 if damage == "parent" else 24
@@ -171,6 +184,29 @@ def test_a_damaged_graph_is_not_trusted(damage: str, tmp_path: Path) -> None:
     repo = GitRepository.open(b.path)
     assert repo.line_trees(tip) == expected
     assert repo.line_trees(tip) == expected  # asked again, after the graph was given up
+    assert list(GitRepository.open(b.path).first_parent_walk(tip)) == walk
+
+
+def test_a_walk_the_graph_cannot_finish_goes_on_through_libgit2(tmp_path: Path) -> None:
+    """A parent position out of range met half-way down a line: the commits before it come
+    from the graph, the rest through libgit2, each once, none wrong."""
+    b = RepoBuilder.init(tmp_path / "repo")
+    for n in range(6):
+        b.commit(f"commit {n}", {"app.py": f"{n}\n"})
+    tip = b.head()
+    git(b.path, "commit-graph", "write", "--reachable")
+    path = _graph_file(b.path)
+    data = bytearray(path.read_bytes())
+    repo = GitRepository.open(b.path)
+    graph = repo.commit_graph()
+    assert graph is not None
+    middle = graph.position(b.rev("dev~3"))
+    assert middle is not None
+    _corrupt(data, _chunk(data, b"CDAT") + middle * 36 + 20, 0x0FFFFFFF)
+    graph._data = bytes(data[_chunk(data, b"CDAT") : _chunk(data, b"CDAT") + graph.count * 36])
+    seen = list(repo.first_parent_walk(tip))
+    assert seen == _walk_by_git(b.path, tip)
+    assert repo.commit_graph() is None  # given up for the rest of the run
 
 
 def test_a_commit_the_graph_does_not_hold_has_no_position(tmp_path: Path) -> None:

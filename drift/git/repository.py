@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import pygit2
 
 from drift.commits import CommitInfo, clip_message
 from drift.errors import DriftError, UnreadableObjectError
 from drift.git import gitcli
-from drift.git.commit_graph import CommitGraph, GraphError
+from drift.git.commit_graph import CommitGraph, GraphError, LineCommit
 from drift.git.merges import MergeChecker, Remerge
 from drift.git.patchid import MissingObjectError, patch_id
 from drift.git.store import ACTIVE_STORE, CommitStore
@@ -53,16 +53,6 @@ def _limit_libgit2_memory() -> None:
     pygit2.settings.cache_max_size(OBJECT_CACHE_BYTES)
     pygit2.settings.mwindow_size = PACK_WINDOW_BYTES
     pygit2.settings.mwindow_mapped_limit = PACK_MAPPED_LIMIT_BYTES
-
-
-class LineCommit(NamedTuple):
-    """What a first-parent walk needs of a commit (a tuple: made once per commit of lines tens
-    of thousands of commits long, where a frozen dataclass cost twice as much)."""
-
-    id: str
-    tree: str
-    time: int
-    parents: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,11 +374,21 @@ class GitRepository:
         """Commits along first parents from `start`: id, tree, time and parents only.
 
         For long first-parent lines deep in the common base: nothing is decoded or cached,
-        so a walk of tens of thousands of commits costs a few object reads each.
+        so a walk of tens of thousands of commits costs a few object reads each, or none
+        from the first commit the commit-graph holds.
         """
         cursor = start
         try:
             while cursor is not None:
+                graph = self.commit_graph()
+                if graph is not None and (position := graph.position(cursor)) is not None:
+                    try:
+                        yield from graph.first_parent_walk(position)
+                        return
+                    except GraphError as exc:  # the file lied: libgit2 from where it did
+                        self._graph = None
+                        cursor = exc.at if exc.at is not None else cursor
+                        continue
                 raw = self._repo[cursor]
                 parents = tuple(str(p) for p in raw.parent_ids)
                 yield LineCommit(cursor, str(raw.tree_id), int(raw.commit_time), parents)
