@@ -18,7 +18,7 @@ from typing import Any
 import pygit2
 
 from drift.errors import DriftError
-from drift.git.treediff import diff_trees
+from drift.git.treediff import Entries, diff_trees
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,7 @@ class MergeChecker:
         self._objects = objects_dir
         self._tmp: Path | None = None
         self._repo: Any = None
+        self._trees: dict[str | None, Entries] = {}  # trees read, shared by every re-merge
 
     def __enter__(self) -> MergeChecker:
         return self
@@ -77,16 +78,18 @@ class MergeChecker:
                     if side is not None:
                         conflicted.add(side.path)
         # Only paths where the recorded tree differs from a parent can differ from the
-        # automatic merge: where both parents and the record agree, so does the merge.
+        # automatic merge: where both parents and the record agree, so does the merge. The
+        # diffs give the recorded side of each (what the record holds there, or nothing).
         suspects = {
-            change.path.decode("utf-8", "surrogateescape")
+            change.path.decode("utf-8", "surrogateescape"): (
+                None if change.new_id is None else (change.new_id, change.new_mode)
+            )
             for parent in (ours, theirs)
-            for change in diff_trees(repo, str(repo[parent].tree_id), recorded_tree)
+            for change in diff_trees(repo, str(repo[parent].tree_id), recorded_tree, self._trees)
         }
-        recorded = repo[recorded_tree]
         differing = set(conflicted)
-        for path in suspects - conflicted:
-            if _entry(index, path) != _tree_entry(recorded, path):
+        for path, recorded in suspects.items():
+            if path not in conflicted and _entry(index, path) != recorded:
                 differing.add(path)
         return Remerge(tuple(sorted(conflicted)), tuple(sorted(differing)))
 
@@ -97,11 +100,3 @@ def _entry(index: Any, path: str) -> tuple[str, int] | None:
     except (KeyError, ValueError):
         return None
     return (str(entry.id), int(entry.mode))
-
-
-def _tree_entry(tree: Any, path: str) -> tuple[str, int] | None:
-    try:
-        entry = tree[path]
-    except KeyError:
-        return None
-    return (str(entry.id), int(entry.filemode))

@@ -43,6 +43,15 @@ def _entries(repo: Any, tree_id: str | None) -> Entries:
     return {name: (oid, mode) for mode, name, oid in _ENTRY.findall(data)}
 
 
+def _remembered(repo: Any, tree_id: str | None, memo: dict[str | None, Entries] | None) -> Entries:
+    if memo is None:
+        return _entries(repo, tree_id)
+    found = memo.get(tree_id)
+    if found is None:
+        found = memo[tree_id] = _entries(repo, tree_id)
+    return found
+
+
 def _canon(mode: bytes) -> int:
     """git's canonical mode (canon_mode), as libgit2 and `git diff` report it: 100664 is
     100644, any executable bit is 100755."""
@@ -55,20 +64,33 @@ def _canon(mode: bytes) -> int:
     return GITLINK_MODE
 
 
-def diff_trees(repo: Any, old_tree: str | None, new_tree: str | None) -> list[FileChange]:
-    """Every file that differs between two trees (no rename detection), sorted by path."""
+def diff_trees(
+    repo: Any,
+    old_tree: str | None,
+    new_tree: str | None,
+    memo: dict[str | None, Entries] | None = None,
+) -> list[FileChange]:
+    """Every file that differs between two trees (no rename detection), sorted by path.
+
+    `memo` keeps the trees read, for callers that compare trees sharing most of their
+    subtrees again and again (the merge check: each merge against both its parents)."""
     out: list[FileChange] = []
-    _diff(repo, old_tree, new_tree, b"", out)
+    _diff(repo, old_tree, new_tree, b"", out, memo)
     out.sort(key=lambda change: change.path)
     return out
 
 
 def _diff(
-    repo: Any, old: str | None, new: str | None, prefix: bytes, out: list[FileChange]
+    repo: Any,
+    old: str | None,
+    new: str | None,
+    prefix: bytes,
+    out: list[FileChange],
+    memo: dict[str | None, Entries] | None,
 ) -> None:
     if old == new:
         return
-    old_entries, new_entries = _entries(repo, old), _entries(repo, new)
+    old_entries, new_entries = _remembered(repo, old, memo), _remembered(repo, new, memo)
     for name in old_entries.keys() | new_entries.keys():
         before, after = old_entries.get(name), new_entries.get(name)
         if before == after:
@@ -83,6 +105,7 @@ def _diff(
                 after[0].hex() if new_is_tree and after else None,
                 path + b"/",
                 out,
+                memo,
             )
         old_blob = None if before is None or old_is_tree else (before[0].hex(), _canon(before[1]))
         new_blob = None if after is None or new_is_tree else (after[0].hex(), _canon(after[1]))
