@@ -12,7 +12,7 @@ import pytest
 from drift.config import Settings
 from drift.environments import resolve_chain
 from drift.errors import DriftError
-from drift.git.repository import GitRepository
+from drift.git.repository import GitRepository, LineCommit
 from drift_fixtures.builder import RepoBuilder
 from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
@@ -69,3 +69,27 @@ def test_a_commit_the_store_cannot_give_is_named(tmp_path: Path) -> None:
     missing = "f" * 40
     with pytest.raises(DriftError, match=f"commit {missing} cannot be read"):
         GitRepository.open(b.path).tree_of(missing)
+
+
+def test_a_walk_through_commits_already_decoded_is_the_walk_git_gives(tmp_path: Path) -> None:
+    """first_parent_walk takes a commit the run decoded already (the metrics window) from
+    memory: the same id, tree, commit time (not the author's) and parents as git's."""
+    b = RepoBuilder.init(tmp_path / "repo")
+    b.commit("base", {"app.py": "1\n"})
+    b.checkout("side", create_from="dev")
+    b.commit("side", {"side.py": "s\n"})
+    b.checkout("dev")
+    b.commit("two", {"app.py": "2\n"})
+    b.git("commit", "-q", "--amend", "--no-edit", "--date=2001-01-01T00:00:00Z")
+    b.merge("side")
+    b.commit("three", {"app.py": "3\n"})
+    tip = b.head()
+    repo = GitRepository.open(b.path)
+    for commit_id in git(b.path, "rev-list", "--first-parent", "--max-count=3", tip).split():
+        repo.commit(commit_id)  # decoded: the walk reads these from memory
+    out = git(b.path, "log", "--first-parent", "--format=%H %T %ct %P", tip)
+    expected = [
+        LineCommit(commit, tree, int(when), tuple(parents))
+        for commit, tree, when, *parents in (line.split() for line in out.splitlines())
+    ]
+    assert list(repo.first_parent_walk(tip)) == expected

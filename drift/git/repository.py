@@ -375,11 +375,17 @@ class GitRepository:
 
         For long first-parent lines deep in the common base: nothing is decoded or cached,
         so a walk of tens of thousands of commits costs a few object reads each, or none
-        from the first commit the commit-graph holds.
+        for a commit already decoded (the metrics child's window: it walks each line into
+        it twice) and from the first commit the commit-graph holds.
         """
-        cursor = start
+        cursor, known = start, self._commits.get
         try:
             while cursor is not None:
+                info = known(cursor)
+                if info is not None:  # decoded already (the window, the walk): no read
+                    yield LineCommit(cursor, info.tree, info.commit_time, info.parents)
+                    cursor = info.parents[0] if info.parents else None
+                    continue
                 graph = self.commit_graph()
                 if graph is not None and (position := graph.position(cursor)) is not None:
                     try:
