@@ -22,8 +22,8 @@ from drift.findings.model import Finding
 from drift.git import GitRepository
 from drift.history import History, read_history
 from drift.readiness.metrics import delivery_metrics
-from drift.readiness.window import Window, build_window
-from drift_fixtures.builder import EPOCH
+from drift.readiness.window import Window, build_window, group_window, read_window
+from drift_fixtures.builder import EPOCH, RepoBuilder
 from drift_fixtures.demo import build_demo
 from drift_fixtures.metrics_scenarios import ALL, MetricsScenario
 from drift_fixtures.scenarios import ALL as ENGINE_SCENARIOS
@@ -522,3 +522,31 @@ def test_metrics_never_diff_the_common_base(demo: Audited, monkeypatch: pytest.M
     diffed = record_diffs(monkeypatch)
     fresh.metrics()
     assert all(fresh.history.outside_base(c) for c in diffed)
+
+
+def test_the_common_bases_own_changes_are_made_before_the_grouping_as_after(
+    tmp_path: Path,
+) -> None:
+    """read_window makes each of the base's changes ahead (the metrics child does it while
+    the engine groups): the same changes as made at grouping time, a revert by message
+    still a revert."""
+    b = RepoBuilder.init(tmp_path / "r")
+    b.commit("base", {"app.py": "1\n"})
+    b.commit("feature", {"app.py": "2\n"}, label="feature")
+    b.commit("other", {"other.py": "o\n"})
+    revert = b.revert("feature")
+    for name in ("test", "staging", "prod"):
+        b.branch(name, "dev")
+    repo = GitRepository.open(b.path)
+    settings = Settings(envs=tuple(EnvSpec(n) for n in ("dev", "test", "staging", "prod")))
+    history = read_history(repo, resolve_chain(repo, settings).envs)
+    grouping = group_changes(history, settings)
+    as_of = repo.commit(revert).commit_time + 86400
+    ahead, late = (read_window(repo, history, as_of) for _ in range(2))
+    assert revert in ahead.base_singles
+    late.base_singles = {}  # every change made at grouping time, as before
+    group_window(ahead, history, grouping)
+    group_window(late, history, grouping)
+    assert ahead.changes == late.changes
+    assert ahead.change_of[revert].is_revert
+    assert not ahead.change_of[b.rev("feature")].is_revert

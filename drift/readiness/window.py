@@ -105,6 +105,11 @@ class Window:
     base_merges: list[tuple[str, str]] = field(default_factory=list)
     """(monthly event, merge) for merges inside the common base between environments'
     first-parent lines (drift.readiness.timeline)."""
+    base_singles: dict[str, WindowChange] = field(default_factory=dict)
+    """Each of `base_changes` as a change of its own, as the grouping will make it unless a
+    link joins it or the engine's grouping holds it: made before the grouping arrives
+    (most of the window's changes at 100k commits; the metrics child waits for nothing
+    then)."""
     possible_copies: list[tuple[str, str]] = field(default_factory=list)
     """(original, copy) in different changes, one in the common base, with the same message,
     author and author time (what `git cherry-pick` without -x keeps): probably one change,
@@ -189,6 +194,8 @@ def read_window(
     window = Window(start, as_of, scan_start, commits, lines, intro, base, history.topology)
     _scan_base(window, history, settings)
     window.base_merges = list(_base_merges(window, history))
+    reverting = set(window.base_reverts)
+    window.base_singles = {c: _single(window, c, None, c in reverting) for c in window.base_changes}
     return window
 
 
@@ -257,9 +264,13 @@ def _group(window: Window, history: History, grouping: Grouping) -> None:
     for members in links.groups():
         _add(window, _joined(window, history.repo, grouping, members, ours, base_reverts, key))
     alone = [c for found in grouping.changes if len(found.commits) == 1 for c in found.commits]
+    ready = window.base_singles
     for commit_id in [*alone, *candidates]:
         if commit_id not in links.parent:
             part = grouping.change_of.get(commit_id)
+            if part is None and commit_id in ready:
+                _add(window, ready[commit_id])
+                continue
             is_revert = (part is None or part.is_revert) and (
                 commit_id not in ours or commit_id in base_reverts
             )
