@@ -231,3 +231,32 @@ def test_an_audit_with_the_graph_reports_what_it_reports_without(
     git(path, "commit-graph", "write", "--reachable")
     assert GitRepository.open(path).commit_graph() is not None
     assert audit_with_jobs(path, monkeypatch, jobs) == without
+
+
+def test_a_long_run_of_commits_newer_than_the_graph(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """150 commits made after the graph (more than two strides of GRAPH_STRIDE) above 100
+    it holds: read through libgit2, then the graph from a commit it holds (asked every
+    stride); the same line as git gives."""
+    b = RepoBuilder.init(tmp_path / "repo")
+    b.commit("base", {"app.py": "0\n"})
+    for n in range(100):
+        b.git("commit", "-q", "--allow-empty", "-m", f"earlier {n}")
+    git(b.path, "commit-graph", "write", "--reachable")
+    for n in range(150):
+        b.git("commit", "-q", "--allow-empty", "-m", f"later {n}")
+    tip = b.head()
+    switched: list[str] = []
+    for name in ("line_trees", "first_parent_walk"):
+        real = getattr(CommitGraph, name)
+
+        def spy(self: CommitGraph, *args: object, real: object = real, name: str = name) -> object:
+            switched.append(name)
+            return real(self, *args)  # type: ignore[operator]
+
+        monkeypatch.setattr(CommitGraph, name, spy)
+    repo = GitRepository.open(b.path)
+    assert repo.line_trees(tip) == _line_trees_by_git(b.path, tip)
+    assert list(repo.first_parent_walk(tip)) == _walk_by_git(b.path, tip)
+    assert switched == ["line_trees", "first_parent_walk"]

@@ -18,6 +18,7 @@ Documentation/gitformat-commit-graph.txt.
 from __future__ import annotations
 
 import hashlib
+import mmap
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,7 +57,7 @@ class _Layer:
 
     __slots__ = ("count", "data", "edges", "fanout", "first", "oids")
 
-    def __init__(self, data: bytes, first: int, bases: int) -> None:
+    def __init__(self, data: bytes | mmap.mmap, first: int, bases: int) -> None:
         if len(data) < 8 + 12 + _HASH or data[:4] != _SIGNATURE:
             raise GraphError("not a commit-graph file")
         version, hash_version, chunks, base_count = data[4], data[5], data[6], data[7]
@@ -88,13 +89,13 @@ class _Layer:
         start, stop = table[b"OIDL"]
         if stop - start != self.count * _HASH:
             raise GraphError("an object-id list of the wrong size")
-        self.oids = data[start:stop]
+        self.oids = memoryview(data)[start:stop]
         start, stop = table[b"CDAT"]
         if stop - start != self.count * _WIDTH:
             raise GraphError("commit data of the wrong size")
-        self.data = data[start:stop]
+        self.data = memoryview(data)[start:stop]
         start, stop = table.get(b"EDGE", (0, 0))
-        self.edges = data[start:stop]
+        self.edges = memoryview(data)[start:stop]
         self.first = first
 
     def local(self, raw: bytes) -> int | None:
@@ -104,7 +105,7 @@ class _Layer:
         oids = self.oids
         while low < high:
             mid = (low + high) // 2
-            found = oids[mid * _HASH : mid * _HASH + _HASH]
+            found = bytes(oids[mid * _HASH : mid * _HASH + _HASH])
             if found < raw:
                 low = mid + 1
             elif found > raw:
@@ -114,6 +115,13 @@ class _Layer:
         return None
 
 
+def _mapped(path: Path) -> mmap.mmap:
+    """The file mapped read-only: the forked children share its pages (18 MB at 300k
+    commits), where reading it would copy it into each process."""
+    with path.open("rb") as handle:
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+
+
 class CommitGraph:
     """The commits a repository's commit-graph holds, by global position (base layer
     first, as git numbers them)."""
@@ -121,7 +129,9 @@ class CommitGraph:
     def __init__(self, layers: list[_Layer]) -> None:
         self._layers = layers
         self.count = sum(layer.count for layer in layers)
-        if len(layers) == 1:
+        self._oids: memoryview | bytes
+        self._data: memoryview | bytes
+        if len(layers) == 1:  # views of the mapped file: nothing copied, pages shared
             self._oids, self._data = layers[0].oids, layers[0].data
         else:
             self._oids = b"".join(layer.oids for layer in layers)
@@ -135,7 +145,7 @@ class CommitGraph:
         try:
             single = info / "commit-graph"
             if single.is_file():
-                return cls([_Layer(single.read_bytes(), 0, 0)])
+                return cls([_Layer(_mapped(single), 0, 0)])
             chain = info / "commit-graphs" / "commit-graph-chain"
             if not chain.is_file():
                 return None
@@ -144,11 +154,11 @@ class CommitGraph:
             for bases, name in enumerate(names):
                 if len(name) != 2 * _HASH or not all(c in "0123456789abcdef" for c in name):
                     return None
-                data = (info / "commit-graphs" / f"graph-{name}.graph").read_bytes()
+                data = _mapped(info / "commit-graphs" / f"graph-{name}.graph")
                 first = sum(layer.count for layer in layers)
                 layers.append(_Layer(data, first, bases))
             return cls(layers) if layers else None
-        except (OSError, UnicodeDecodeError, GraphError, struct.error):
+        except (OSError, ValueError, GraphError, struct.error):  # ValueError: an empty file
             return None
 
     def position(self, commit_id: str) -> int | None:

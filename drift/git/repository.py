@@ -78,6 +78,12 @@ def _decode(raw: bytes, encoding: str | None) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
+GRAPH_STRIDE = 64
+"""A walk asks the commit-graph for a commit it does not hold again only every this many
+commits: a graph holding none of a line (written for other branches) would otherwise cost a
+search per commit, and a few more commits read through libgit2 before it switches give the
+same answers."""
+
 LineTrees = dict[str, tuple[int, str]]
 """Tree id -> the earliest (time, commit) carrying it along a first-parent line."""
 
@@ -378,7 +384,7 @@ class GitRepository:
         for a commit already decoded (the metrics child's window: it walks each line into
         it twice) and from the first commit the commit-graph holds.
         """
-        cursor, known = start, self._commits.get
+        cursor, known, read = start, self._commits.get, 0
         try:
             while cursor is not None:
                 info = known(cursor)
@@ -387,7 +393,8 @@ class GitRepository:
                     cursor = info.parents[0] if info.parents else None
                     continue
                 graph = self.commit_graph()
-                if graph is not None and (position := graph.position(cursor)) is not None:
+                asked, read = read % GRAPH_STRIDE == 0, read + 1
+                if graph and asked and (position := graph.position(cursor)) is not None:
                     try:
                         yield from graph.first_parent_walk(position)
                         return
@@ -423,10 +430,11 @@ class GitRepository:
         """line_trees, switching to the commit-graph at the first line commit it holds."""
         found: dict[str, tuple[int, str]] = {}
         known = found.get
-        repo, cursor = self._repo, start
+        repo, cursor, read = self._repo, start, 0
         try:
             while cursor is not None:
-                if graph is not None and (position := graph.position(cursor)) is not None:
+                asked, read = read % GRAPH_STRIDE == 0, read + 1
+                if graph and asked and (position := graph.position(cursor)) is not None:
                     graph.line_trees(position, found)
                     break
                 raw = repo[cursor]
