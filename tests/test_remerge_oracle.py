@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from drift.git import merges as merges_module
 from drift.git.repository import GitRepository
 from drift_fixtures import messy, scenarios
 from drift_fixtures.builder import RepoBuilder
@@ -131,3 +132,26 @@ def test_a_record_that_drops_the_merged_sides_change(tmp_path: Path) -> None:
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     assert _git_remerge(b.path, scratch, ours, theirs, tree) == (set(), {"x.txt"})
+
+
+def test_the_trees_kept_between_merges_stay_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past MEMO_TREES parsed trees the checker starts afresh: the same answers for every
+    merge, and never all the trees the merges read kept at once."""
+    path = FIXTURES["scenario-release_conflicts"](tmp_path).path
+    repo = GitRepository.open(path)
+    merges = _merges(path)
+    assert len(merges) >= 3
+    with repo.merge_checker() as checker:
+        unbounded = [checker.remerge(o, t, tree) for _, tree, o, t in merges]
+        everything = len(checker._trees)
+    monkeypatch.setattr(merges_module, "MEMO_TREES", 1)
+    kept = []
+    with repo.merge_checker() as checker:
+        bounded = []
+        for _, tree, o, t in merges:
+            bounded.append(checker.remerge(o, t, tree))
+            kept.append(len(checker._trees))
+    assert bounded == unbounded
+    assert max(kept) < everything  # started afresh, so never all the trees at once

@@ -20,6 +20,11 @@ import pygit2
 from drift.errors import DriftError
 from drift.git.treediff import Entries, diff_trees
 
+MEMO_TREES = 4096
+"""Trees the merge check keeps parsed (9 MB for 4,096 at 100k commits): successive merges
+share most subtrees with the merges just before them, so starting afresh past this costs
+little, and `--all-merges` on a long history stays bounded."""
+
 
 @dataclass(frozen=True, slots=True)
 class Remerge:
@@ -67,6 +72,8 @@ class MergeChecker:
     def remerge(self, ours: str, theirs: str, recorded_tree: str) -> Remerge:
         """Merge `theirs` into `ours` as git would (recursive bases, renames) and compare."""
         repo = self._shadow()
+        if len(self._trees) > MEMO_TREES:
+            self._trees.clear()
         try:
             index = repo.merge_commits(ours, theirs)
         except (pygit2.GitError, KeyError, ValueError) as exc:
