@@ -100,13 +100,15 @@ def referenced_commits(findings: list[Finding]) -> dict[str, None]:
     the pack's: describing 29k commits at 300k in hash order instead read them all over a
     278 MB pack and cost 0.37 s more (most of it page faults)."""
     ids: dict[str, None] = {}
+    single, listed = frozenset(COMMIT_FIELDS), frozenset(COMMIT_LIST_FIELDS)
     for finding in findings:
-        for name in COMMIT_FIELDS:
-            value = finding.fields.get(name)
-            if isinstance(value, str):
-                ids[value] = None
-        for name in COMMIT_LIST_FIELDS:
-            ids.update(dict.fromkeys(finding.fields.get(name) or ()))
+        for name, value in finding.fields.items():  # a few fields each: 46k findings at 300k
+            if name in single:
+                if isinstance(value, str):
+                    ids[value] = None
+            elif name in listed and value:
+                for commit_id in value:
+                    ids[commit_id] = None
     return ids
 
 
