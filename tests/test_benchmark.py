@@ -11,20 +11,27 @@ import importlib.util
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 
 
-def test_the_benchmark_prints_a_row_per_size_with_ratios_and_phases(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _benchmark() -> Any:
+    """benchmarks/run.py as a module (it is a script, not part of the package)."""
     spec = importlib.util.spec_from_file_location("drift_benchmark", RUN)
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
     sys.modules["drift_benchmark"] = bench
     spec.loader.exec_module(bench)
+    return bench
+
+
+def test_the_benchmark_prints_a_row_per_size_with_ratios_and_phases(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = _benchmark()
     argv = ["--commits", "1200", "--runs", "1", "--new-commits", "30", "--work", str(tmp_path)]
     assert bench.main(argv) == 0
     out = capsys.readouterr().out
@@ -53,11 +60,7 @@ def test_the_benchmark_measures_on_a_copy_with_a_commit_graph(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`--commit-graph`: git and drift both run on a bare copy where the graph was written."""
-    spec = importlib.util.spec_from_file_location("drift_benchmark_graph", RUN)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules["drift_benchmark_graph"] = bench
-    spec.loader.exec_module(bench)
+    bench = _benchmark()
     argv = ["--commits", "1200", "--runs", "1", "--new-commits", "0", "--work", str(tmp_path)]
     assert bench.main([*argv, "--commit-graph"]) == 0
     out = capsys.readouterr().out
