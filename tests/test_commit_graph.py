@@ -260,3 +260,19 @@ def test_a_long_run_of_commits_newer_than_the_graph(
     assert repo.line_trees(tip) == _line_trees_by_git(b.path, tip)
     assert list(repo.first_parent_walk(tip)) == _walk_by_git(b.path, tip)
     assert switched == ["line_trees", "first_parent_walk"]
+
+
+@pytest.mark.parametrize("rewrite", ["shallow", "grafts", "replace"])
+def test_history_rewritten_on_reading_means_no_graph(rewrite: str, tmp_path: Path) -> None:
+    """git ignores the graph in a shallow clone, with info/grafts and with replace refs
+    (the graph, written before, knows nothing of them): so does drift."""
+    b = _graphed(tmp_path)
+    first = b.rev("base")
+    if rewrite == "shallow":
+        (b.path / ".git" / "shallow").write_text(b.rev("dev~1") + "\n")
+    elif rewrite == "grafts":
+        (b.path / ".git" / "info").mkdir(exist_ok=True)
+        (b.path / ".git" / "info" / "grafts").write_text(b.rev("dev~1") + "\n")
+    else:
+        git(b.path, "replace", b.rev("dev~1"), first)
+    assert GitRepository.open(b.path).commit_graph() is None

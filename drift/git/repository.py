@@ -457,11 +457,17 @@ class GitRepository:
         return found
 
     def commit_graph(self) -> CommitGraph | None:
-        """The repository's commit-graph file, if git keeps one and `core.commitGraph` is not
-        false (then git itself ignores the file)."""
+        """The repository's commit-graph file, when git itself would read it: not with
+        `core.commitGraph` false, and not where history is rewritten on reading (a shallow
+        clone's cut, `info/grafts`, replace refs), which a graph written before does not
+        know about."""
         if self._graph is False:
             wanted = (self.config_value("core.commitGraph") or "true").lower()
-            off = wanted in ("false", "no", "off", "0")
+            off = wanted in ("false", "no", "off", "0") or self.is_shallow
+            off = off or (self.objects_dir.parent / "info" / "grafts").exists()
+            off = off or any(
+                r.startswith(b"refs/replace/") for r in self._repo.raw_listall_references()
+            )
             self._graph = None if off else CommitGraph.open(self.objects_dir)
         return self._graph if isinstance(self._graph, CommitGraph) else None
 
