@@ -103,7 +103,7 @@ def repository(commits: int, seed: int, work: Path = HERE / ".repos") -> Path:
 def with_new_commits(repo: Path, count: int = 1000) -> Path:
     """A bare copy of `repo` (objects hard-linked) with `count` new commits on dev, each adding
     a file, made once with `git fast-import`: the state a weekly job meets after a week's work."""
-    plus = repo.with_name(f"{repo.name}-plus{count}.git")
+    plus = repo.with_name(f"{repo.name.removesuffix('.git')}-plus{count}.git")
     if plus.exists():
         return plus
     subprocess.run(["git", "clone", "-q", "--bare", "--local", str(repo), str(plus)], check=True)

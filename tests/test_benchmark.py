@@ -61,7 +61,7 @@ def test_the_benchmark_measures_on_a_copy_with_a_commit_graph(
 ) -> None:
     """`--commit-graph`: git and drift both run on a bare copy where the graph was written."""
     bench = _benchmark()
-    argv = ["--commits", "1200", "--runs", "1", "--new-commits", "0", "--work", str(tmp_path)]
+    argv = ["--commits", "1200", "--runs", "1", "--new-commits", "20", "--work", str(tmp_path)]
     assert bench.main([*argv, "--commit-graph"]) == 0
     out = capsys.readouterr().out
     assert "With a commit-graph file" in out
@@ -69,3 +69,6 @@ def test_the_benchmark_measures_on_a_copy_with_a_commit_graph(
     assert (tmp_path / "r1200-s1-graph.git" / "objects" / "info" / "commit-graph").is_file()
     assert not (tmp_path / "r1200-s1" / ".git" / "objects" / "info" / "commit-graph").exists()
     assert (tmp_path / "r1200-graph.json").is_file()  # drift's report, on the copy
+    later = tmp_path / "r1200-s1-graph-plus20.git"  # its new commits: a graph behind them
+    assert (later / "objects" / "info" / "commit-graph").is_file()
+    assert "Re-run after 20 new commits on dev" in out
