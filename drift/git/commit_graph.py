@@ -10,9 +10,9 @@ but pygit2 does not expose it.
 
 The file describes immutable commits, so a graph older than the branches is still right about
 every commit it holds; commits newer than it are read through libgit2. Anything unexpected in
-the file (another version or hash, a cut or overlapping chunk, a position out of range) means
-the graph is not used, as when there is none. Format: git's
-Documentation/gitformat-commit-graph.txt.
+the file (another version or hash, a wrong checksum, a cut or overlapping chunk, a position out
+of range) means the graph is not used, as when there is none. It is mapped read-only, never
+copied: forked children share its pages. Format: git's Documentation/gitformat-commit-graph.txt.
 """
 
 from __future__ import annotations
