@@ -418,7 +418,6 @@ def find_reverts(history: History, candidates: Iterable[str], keys: PatchKeys) -
     being tested as an undo (re-picking F after `revert F` is a copy of F, not a revert of
     the revert).
     """
-    repo = history.repo
     links: list[RevertLink] = []
     by_shape: dict[Shape, list[str]] = defaultdict(list)
     plain: list[str] = []
@@ -429,7 +428,7 @@ def find_reverts(history: History, candidates: Iterable[str], keys: PatchKeys) -
             links.append(RevertLink(commit_id, resolve_commit(history, named)[0], "message", named))
         elif not cherry_picked_from(message):
             plain.append(commit_id)
-        by_shape[diff_shape(repo.file_changes(commit_id))].append(commit_id)
+        by_shape[keys.shape(commit_id)].append(commit_id)
     first_with_id: dict[str | None, RevertLink | None] = {}
     for commit_id in sorted(plain, key=lambda c: (history.commits[c].commit_time, c)):
         pid = keys.key(commit_id)

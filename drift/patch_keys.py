@@ -48,10 +48,17 @@ class PatchKeys:
 
     def __init__(self, repo: GitRepository, commits: Iterable[str]) -> None:
         self._repo = repo
-        shapes = {commit_id: diff_shape(repo.file_changes(commit_id)) for commit_id in commits}
-        count = Counter(shapes.values())
-        self._alone = {c for c, shape in shapes.items() if count[shape] == 1}
+        self._shapes = {c: diff_shape(repo.file_changes(c)) for c in commits}
+        count = Counter(self._shapes.values())
+        self._alone = {c for c, shape in self._shapes.items() if count[shape] == 1}
         self._readable: set[str] = set()
+
+    def shape(self, commit_id: str) -> Shape:
+        """The commit's header shape (diff_shape), made once for the keys and the reverts."""
+        found = self._shapes.get(commit_id)
+        if found is None:
+            found = self._shapes[commit_id] = diff_shape(self._repo.file_changes(commit_id))
+        return found
 
     def key(self, commit_id: str) -> str | None:
         """The commit's patch id, or `commit:<id>` when no other commit can share it; None

@@ -234,6 +234,22 @@ def test_hand_made_undo_is_found_by_inverse_patch(tmp_path: Path) -> None:
     assert revert["method"] == "inverse-patch"
 
 
+def test_hand_made_undo_of_an_added_file_is_found_by_inverse_patch(tmp_path: Path) -> None:
+    """Deleting a file a commit added, with an ordinary message: the undo's diff is the added
+    file's diff inverted (a delete against an add), as `git patch-id` of the inverted diff
+    agrees. Headers with an add or a delete are where a diff and its inverse differ."""
+    b = start(tmp_path, "prod")
+    f = b.commit("add the flag", {"flag.txt": "on\n"})
+    u = b.commit("drop it", {"flag.txt": None})
+    undone = git(b.path, "diff", f, f"{f}~1")  # f's diff, inverted
+    inverse = git(b.path, "patch-id", "--stable", stdin=undone.encode() + b"\n").split()[0]
+    shown = git(b.path, "show", u).encode() + b"\n"
+    assert git(b.path, "patch-id", "--stable", stdin=shown).split()[0] == inverse
+    data = audit(b)
+    (revert,) = of_kind(data, "revert")
+    assert (revert["revert"], revert["reverted"], revert["method"]) == (u, f, "inverse-patch")
+
+
 def test_repick_after_a_revert_is_a_copy_not_an_undo(tmp_path: Path) -> None:
     """F then `revert F` on dev; prod picks F without -x. prod's copy has F's patch id and
     the inverse of the revert's: it is a copy of F (as `git cherry` says), not a revert."""
