@@ -15,6 +15,9 @@ warm runs used: what a weekly job costs after a week's work, with its phase time
 `--commit-graph` runs all of it on a bare copy where `git commit-graph write --reachable`
 has run (what `git gc` and `git maintenance` leave; a fresh clone has no graph): git and drift
 both read it; the copy with new commits then has a graph that does not hold them.
+`--drifting` generates the repositories with a release freeze as their last stretch
+(fixtures/drift_fixtures/large.py): both sides of every pair hold commits of their own, so
+`git cherry` has patch ids to compute on both, and drift copies to pair across them.
 Targets live here, never in a timed unit test.
 """
 
@@ -87,15 +90,17 @@ def drift(repo: Path, out: Path, cache: list[str]) -> Sample:
     return Sample(seconds, peak, cpu, phases)
 
 
-def repository(commits: int, seed: int, work: Path = HERE / ".repos") -> Path:
+def repository(
+    commits: int, seed: int, work: Path = HERE / ".repos", drifting: bool = False
+) -> Path:
     """The generated repository for this size (built once, then reused)."""
-    path = work / f"r{commits}-s{seed}"
+    path = work / f"r{commits}-s{seed}{'-drifting' if drifting else ''}"
     if not (path / ".git").exists():
         from drift_fixtures.large import generate
 
         start = time.perf_counter()
         path.parent.mkdir(parents=True, exist_ok=True)
-        tally = generate(path, commits, seed=seed)
+        tally = generate(path, commits, seed=seed, drifting=drifting)
         print(f"generated {commits} commits in {time.perf_counter() - start:.1f} s: {tally}")
     return path
 
@@ -170,12 +175,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="measure on a copy with a commit-graph file (as git gc leaves), git and drift both",
     )
+    parser.add_argument(
+        "--drifting",
+        action="store_true",
+        help="repositories whose last stretch is a release freeze: every pair diverged both ways",
+    )
     args = parser.parse_args(argv)
     rows = []
     later: list[tuple[int, list[Sample], list[Sample]]] = []
     for commits in args.commits:
-        repo = repository(commits, args.seed, args.work)
-        mode = "-graph" if args.commit_graph else ""
+        repo = repository(commits, args.seed, args.work, args.drifting)
+        mode = ("-drifting" if args.drifting else "") + ("-graph" if args.commit_graph else "")
         if args.commit_graph:
             repo = with_commit_graph(repo)
         out = args.work / f"r{commits}{mode}.json"
@@ -198,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
                 later_gits.append(git_pipeline(plus))
                 laters.append(drift(plus, out, ["--cache", str(week)]))
             later.append((commits, later_gits, laters))
+    if args.drifting:
+        print("Repositories whose last stretch is a release freeze (--drifting):")
     if args.commit_graph:
         print("With a commit-graph file (git commit-graph write --reachable), git and drift:")
     print_table(rows)

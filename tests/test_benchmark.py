@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.gitoracle import git
+
 RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 
 
@@ -72,3 +74,21 @@ def test_the_benchmark_measures_on_a_copy_with_a_commit_graph(
     later = tmp_path / "r1200-s1-graph-plus20.git"  # its new commits: a graph behind them
     assert (later / "objects" / "info" / "commit-graph").is_file()
     assert "Re-run after 20 new commits on dev" in out
+
+
+def test_the_benchmark_measures_a_drifting_repository_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--drifting`: its own repository (a release freeze last), its own report, and a table
+    that says which it is; the default repository is not made."""
+    bench = _benchmark()
+    argv = ["--commits", "1200", "--runs", "1", "--new-commits", "0", "--work", str(tmp_path)]
+    assert bench.main([*argv, "--drifting"]) == 0
+    out = capsys.readouterr().out
+    assert "release freeze (--drifting)" in out
+    assert any(line.startswith("| 1,200 |") for line in out.splitlines())
+    repo = tmp_path / "r1200-s1-drifting"
+    assert (tmp_path / "r1200-drifting.json").is_file()
+    assert not (tmp_path / "r1200-s1").exists()
+    only_test = git(repo, "rev-list", "--no-merges", "--count", "dev..test")
+    assert int(only_test) >= 5  # the freeze's picks and fixes: dev lacks them

@@ -58,3 +58,32 @@ def test_trailers_and_reverts_name_real_commits(tmp_path: Path) -> None:
     assert named
     for commit in named:
         assert git(repo, "cat-file", "-t", commit) == "commit"
+
+
+def test_a_drifting_repository_diverges_both_ways_with_copies_git_sees(tmp_path: Path) -> None:
+    """`drifting=True`: the last stretch is a release freeze. History before it is the default
+    one's, commit for commit; after it, every adjacent pair holds non-merge commits on both
+    sides, and some of test's are cherry-picks `git cherry` finds patch-equivalent on dev."""
+    plain = generate(tmp_path / "plain", 1500, seed=7, files=200)
+    frozen = generate(tmp_path / "frozen", 1500, seed=7, files=200, drifting=True)
+    assert frozen == generate(tmp_path / "again", 1500, seed=7, files=200, drifting=True)
+    assert frozen != plain
+    # 1,500 commits freeze for the last 300: the 1,200 before are the same commits
+    oldest = "rev-list", "--all", "--reverse", "--date-order"
+    before = git(tmp_path / "plain", *oldest).split()[:1200]
+    assert git(tmp_path / "frozen", *oldest).split()[:1200] == before
+    for a, b in (("dev", "test"), ("test", "staging"), ("staging", "prod")):
+        pair = f"{a}...{b}"
+        sides = {
+            repo: [
+                int(n)
+                for n in git(
+                    tmp_path / repo, "rev-list", "--no-merges", "--left-right", "--count", pair
+                ).split()
+            ]
+            for repo in ("plain", "frozen")
+        }
+        assert min(sides["frozen"]) >= 10, (pair, sides)  # 300 frozen commits: both ways
+        assert min(sides["plain"]) <= 1, (pair, sides)  # the default: (nearly) one way
+    equivalent = git(tmp_path / "frozen", "cherry", "dev", "test").splitlines()
+    assert any(line.startswith("- ") for line in equivalent)  # picks forward, found by git
