@@ -52,13 +52,20 @@ def changed_lines(repo: GitRepository, commit_id: str) -> list[FileLines]:
     budget = MAX_COMMIT_BYTES
     out: list[FileLines] = []
     for change in repo.file_changes(commit_id):
-        old = _size(repo, change.old_id, change.old_mode)
-        new = _size(repo, change.new_id, change.new_mode)
+        known = repo.diff_text(change)  # diffed for a patch id: its sizes and lines are known
+        if known is None:
+            old = _size(repo, change.old_id, change.old_mode)
+            new = _size(repo, change.new_id, change.new_mode)
+        else:
+            old, new = (None if n > MAX_BLOB_BYTES else n for n in known[:2])
         if old is None or new is None or old + new > budget:
             out.append(_summary(change))
             continue
         budget -= old + new
-        out.append(_file_lines(repo, change))
+        if known is None:
+            out.append(_file_lines(repo, change, old, new))
+        else:
+            out.append(_from_text(change, known[2]))
     return out
 
 
@@ -71,9 +78,9 @@ def _size(repo: GitRepository, object_id: str | None, mode: int) -> int | None:
     return None if size is None or size > MAX_BLOB_BYTES else size
 
 
-def _file_lines(repo: GitRepository, change: FileChange) -> FileLines:
-    old = _data(repo, change.old_id, change.old_mode)
-    new = _data(repo, change.new_id, change.new_mode)
+def _file_lines(repo: GitRepository, change: FileChange, old_size: int, new_size: int) -> FileLines:
+    old = _data(repo, change.old_id, change.old_mode, old_size)
+    new = _data(repo, change.new_id, change.new_mode, new_size)
     if old is None or new is None or _is_binary(old) or _is_binary(new):
         return _summary(change)
     patch = pygit2.Patch.create_from(
@@ -81,10 +88,17 @@ def _file_lines(repo: GitRepository, change: FileChange) -> FileLines:
     )
     text: bytes = patch.data
     start = text.find(b"\n@@")
+    return _from_text(change, b"" if start < 0 else text[start + 1 :])
+
+
+def _from_text(change: FileChange, text: bytes) -> FileLines:
+    """A file's removed and added lines from its diff text (from the first hunk header on).
+    Any number of context lines gives the same: context only groups the changes into hunks.
+    """
     removed: list[bytes] = []
     added: list[bytes] = []
-    if start >= 0:
-        for line in text[start + 1 :].split(b"\n"):
+    if text:
+        for line in text.split(b"\n"):
             if line.startswith(b"-"):
                 removed.append(line[1:])
             elif line.startswith(b"+"):
@@ -99,13 +113,14 @@ def _summary(change: FileChange) -> FileLines:
     return FileLines(change.path, (), (), ids.encode())
 
 
-def _data(repo: GitRepository, object_id: str | None, mode: int) -> bytes | None:
-    """Content of one side: b"" when the file is absent on it, None when not read."""
+def _data(repo: GitRepository, object_id: str | None, mode: int, size: int) -> bytes | None:
+    """Content of one side (`size`: read from its header already): b"" when the file is
+    absent on it, None when not read."""
     if object_id is None:
         return b""
     if mode == GITLINK_MODE:
         return f"Subproject commit {object_id}\n".encode()
-    return repo.read_blob(object_id, MAX_BLOB_BYTES)
+    return repo.read_blob(object_id, MAX_BLOB_BYTES, size)
 
 
 def _is_binary(data: bytes) -> bool:

@@ -18,7 +18,7 @@ from drift.errors import DriftError, UnreadableObjectError
 from drift.git import gitcli
 from drift.git.commit_graph import CommitGraph, GraphError, LineCommit
 from drift.git.merges import MergeChecker, Remerge
-from drift.git.patchid import MissingObjectError, patch_id
+from drift.git.patchid import DiffTexts, MissingObjectError, patch_id
 from drift.git.store import ACTIVE_STORE, CommitStore
 from drift.git.treediff import GITLINK_MODE, FileChange, diff_trees
 
@@ -99,6 +99,7 @@ class GitRepository:
         self._changes: dict[str, list[FileChange]] = {}
         self._asked_git: set[str] = set()  # commits git was asked about (once: it may fail)
         self._patch_ids: dict[str, str | None] = {}
+        self._diff_texts = DiffTexts()  # what patch ids diffed, for `similar` (drift.git.blobs)
         self.unreadable: dict[str, str] = {}
         """Commits whose content could not be read in full, and why: not matched by patch id
         (their patch id reads as None) and listed as not analysed in the report."""
@@ -599,7 +600,9 @@ class GitRepository:
             else:
                 changes = self.file_changes(commit_id)
                 try:
-                    value = self._guard(commit_id, lambda: patch_id(self._repo, changes))
+                    value = self._guard(
+                        commit_id, lambda: patch_id(self._repo, changes, self._diff_texts)
+                    )
                 except UnreadableObjectError as exc:
                     self.unreadable[commit_id] = str(exc)
                     self._patch_ids[commit_id] = None  # never stored: a fetch may mend it
@@ -654,12 +657,15 @@ class GitRepository:
             return None
         return int(size)
 
-    def read_blob(self, blob_id: str, limit: int = 1 << 20) -> bytes | None:
+    def read_blob(
+        self, blob_id: str, limit: int = 1 << 20, size: int | None = None
+    ) -> bytes | None:
         """A blob's content, or None when it is larger than `limit` bytes or missing.
 
-        The size is read from the header first, so a 20 MB video is never inflated only to
-        be refused."""
-        size = self.blob_size(blob_id)
+        The size is read from the header first (unless the caller read it: `size`), so a
+        20 MB video is never inflated only to be refused."""
+        if size is None:
+            size = self.blob_size(blob_id)
         if size is None or size > limit:
             return None
         try:
@@ -668,6 +674,11 @@ class GitRepository:
             return None
         data: bytes = blob.data
         return data
+
+    def diff_text(self, change: FileChange) -> tuple[int, int, bytes] | None:
+        """(old size, new size, diff text) of a file's blob pair, when a patch id of this run
+        diffed that pair already (drift.git.patchid.DiffTexts); None otherwise."""
+        return self._diff_texts.get(change)
 
     def differing_paths(self, tree_a: str, tree_b: str) -> list[str]:
         """Paths whose content or mode differs between two trees."""
