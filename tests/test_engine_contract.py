@@ -36,9 +36,9 @@ def test_each_patch_id_is_computed_once_and_reused_by_every_pair(
     seen: list[list[Any]] = []  # kept alive, so no two of them can share an id()
     real = repository_module.patch_id  # type: ignore[attr-defined]
 
-    def counting(repo: Any, changes: list[Any]) -> str | None:
+    def counting(repo: Any, changes: list[Any], *texts: Any) -> str | None:
         seen.append(changes)
-        return real(repo, changes)
+        return real(repo, changes, *texts)
 
     monkeypatch.setattr(repository_module, "patch_id", counting)
     report = run_audit(demo.path, Settings(), now=0)

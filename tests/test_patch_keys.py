@@ -64,9 +64,9 @@ def _hashed(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     seen: list[Any] = []
     real = repository_module.patch_id  # type: ignore[attr-defined]
 
-    def counting(repo: Any, changes: list[Any]) -> str | None:
+    def counting(repo: Any, changes: list[Any], *texts: Any) -> str | None:
         seen.append(changes)
-        return real(repo, changes)
+        return real(repo, changes, *texts)
 
     monkeypatch.setattr(repository_module, "patch_id", counting)
     return seen
