@@ -17,12 +17,14 @@ from drift.ci.cache import (
     FILENAME,
     CommitCache,
     _decode_line_trees,
+    _decode_lines,
     _decode_remerge,
     _encode_line_trees,
     default_cache_dir,
 )
 from drift.cli import main
 from drift.config import Settings
+from drift.git import blobs as blobs_module
 from drift.git import merges as merges_module
 from drift.git import repository as repository_module
 from drift.git.merges import Remerge
@@ -30,6 +32,7 @@ from drift.git.repository import GitRepository
 from drift.git.store import using_store
 from drift_fixtures.expect import Scenario
 from drift_fixtures.scenarios import release_conflicts, release_lines, revert_reapply
+from drift_fixtures.similar_scenarios import squash_of_four
 from tests.test_base_lines import count_forks
 
 
@@ -53,9 +56,9 @@ def count_work(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     counts = {"patch_id": 0, "diff": 0}
     real_patch_id, real_diff = repository_module.patch_id, GitRepository._diff  # type: ignore[attr-defined]
 
-    def patch_id(repo: Any, changes: Any) -> Any:
+    def patch_id(repo: Any, changes: Any, *texts: Any) -> Any:
         counts["patch_id"] += 1
-        return real_patch_id(repo, changes)
+        return real_patch_id(repo, changes, *texts)
 
     def diff(self: GitRepository, old: Any, new: Any, commit_id: str | None) -> Any:
         counts["diff"] += commit_id is not None
@@ -290,3 +293,65 @@ def test_a_warm_run_reads_its_rows_ahead_not_one_query_each(
     inverse = [s for s in per_commit if "inverse = ?" in s]
     assert per_commit == inverse  # only inverse patch ids (a few reverts' checks) are looked up
     assert warm == audited(scenario.path, None)[0]
+
+
+def test_a_warm_run_reads_no_line_similar_compared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lines `similar` read of each commit are kept: a warm run reads no blob header and
+    makes no diff for it, and finds the same squash (a copy of four commits). A damaged row
+    is a miss: the lines are read again, and the report is the same."""
+    scenario = squash_of_four(tmp_path / "repo")
+    plain, _ = audited(scenario.path, None)
+    assert any(
+        f["kind"] == "cherry_pick" and f.get("method") == "similar" for f in plain["findings"]
+    )
+    cold, cold_cache = audited(scenario.path, tmp_path / "cache")
+    assert cold_cache is not None and cold_cache._new_similar  # kept: what the warm run reads
+    read: list[str] = []
+    real_size = GitRepository.blob_size
+
+    def blob_size(self: GitRepository, blob_id: str) -> int | None:
+        read.append(blob_id)
+        return real_size(self, blob_id)
+
+    monkeypatch.setattr(GitRepository, "blob_size", blob_size)
+    diffed: list[str] = []
+    real_changed = blobs_module.changed_lines
+
+    def changed_lines(repo: GitRepository, commit_id: str) -> Any:
+        diffed.append(commit_id)
+        return real_changed(repo, commit_id)
+
+    monkeypatch.setattr("drift.changes.changed_lines", changed_lines)
+    warm, warm_cache = audited(scenario.path, tmp_path / "cache")
+    assert plain == cold == warm
+    assert diffed and read == []  # similar asked for lines, and no blob was looked at
+    assert warm_cache is not None and warm_cache.misses == 0
+    _sql(tmp_path / "cache" / FILENAME, "UPDATE similar_lines SET data = substr(data, 2)")
+    damaged, damaged_cache = audited(scenario.path, tmp_path / "cache")
+    assert damaged == plain and read  # read again
+    assert damaged_cache is not None and damaged_cache.misses > 0
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        [(b"a.py", (b"x = 1",), (b"x = 2",), None)],
+        [(b"a.bin", (), (), b"1..2"), (b"b.py", (), (b"new",), None)],
+        [],
+    ],
+)
+def test_stored_lines_are_checked_before_and_after_decoding(row: Any) -> None:
+    body = marshal.dumps(row)
+    blob = hashlib.sha256(body).digest() + body
+    decoded = _decode_lines(blob)
+    assert decoded is not None and [tuple(f) for f in decoded] == row
+    assert _decode_lines(blob[:-1]) is None  # the digest no longer matches
+    if row:  # a line changed in place: still well-formed marshal data, only the digest tells
+        old, new = (b"new", b"nev") if b"new" in body else (b"x = 2", b"x = 3")
+        changed = blob[:32] + blob[32:].replace(old, new)
+        assert changed != blob and _decode_lines(changed) is None
+    for bad in ([(b"a.py", [b"x"], (), None)], [("a.py", (), (), None)], {"a": 1}, [(1, 2, 3)]):
+        body = marshal.dumps(bad)
+        assert _decode_lines(hashlib.sha256(body).digest() + body) is None

@@ -1,4 +1,5 @@
-"""The persistent per-commit cache: file changes and patch ids in SQLite, between runs.
+"""The persistent per-commit cache: file changes, patch ids, the first-parent lines' trees,
+re-merges and the lines `similar` reads, in SQLite, between runs.
 
 A commit id names the commit's content, so what drift derives from one commit alone never
 goes stale; only drift's way of deriving it can change, and `CACHE_VERSION` is raised when
@@ -26,7 +27,8 @@ from typing import Any
 import pygit2
 
 from drift import __version__
-from drift.git import merges, patchid, treediff
+from drift.git import blobs, merges, patchid, treediff
+from drift.git.blobs import FileLines
 from drift.git.merges import Remerge
 from drift.git.treediff import FileChange
 
@@ -41,8 +43,12 @@ _SCHEMA = (
     "PRIMARY KEY (id, inverse)) WITHOUT ROWID",
     "CREATE TABLE line_trees (start TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID",
     "CREATE TABLE remerges (id TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE similar_lines (id TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID",
 )
-_TABLES = {"meta", "changes", "patch_ids", "line_trees", "remerges"}
+_TABLES = {"meta", "changes", "patch_ids", "line_trees", "remerges", "similar_lines"}
+_MAX_LINES_ROW = 256 * 1024
+"""A commit whose changed lines take more is read again next time: blobs.py caps what one
+commit reads at 2 MB, and a few such commits must not make the file grow by as much each."""
 _CHUNK = 500
 """Ids per read-ahead query (SQLite allows 999 parameters before 3.32)."""
 
@@ -56,7 +62,7 @@ def code_version() -> str:
     """
     digest = hashlib.sha1("\n".join(_SCHEMA).encode())  # a new table is a new layout
     digest.update(pygit2.LIBGIT2_VERSION.encode())  # re-merges are libgit2's merges
-    for module in (treediff, patchid, merges):
+    for module in (treediff, patchid, merges, blobs):
         try:
             digest.update(Path(str(module.__file__)).read_bytes())
         except (OSError, TypeError):
@@ -87,10 +93,12 @@ class CommitCache:
         self._new_ids: dict[tuple[str, int], str | None] = {}
         self._new_lines: dict[str, bytes] = {}
         self._new_remerges: dict[str, str] = {}
+        self._new_similar: dict[str, bytes] = {}
         self._ahead: set[str] = set()
         """Commits whose rows were read ahead: a commit here and not below is a miss."""
         self._ahead_changes: dict[str, Any] = {}
         self._ahead_ids: dict[str, Any] = {}
+        self._ahead_similar: dict[str, Any] = {}
         self.hits = self.misses = 0
 
     @classmethod
@@ -107,8 +115,8 @@ class CommitCache:
 
     # -- the CommitStore protocol ----------------------------------------------------
     def prefetch(self, commit_ids: list[str]) -> None:
-        """Read the changes and patch-id rows of many commits in queries of `_CHUNK` ids (at
-        100k commits, 11,500 lookups of one row each took 0.10 s)."""
+        """Read the changes, patch-id and changed-lines rows of many commits in queries of
+        `_CHUNK` ids (at 100k commits, 11,500 lookups of one row each took 0.10 s)."""
         ids = [c for c in dict.fromkeys(commit_ids) if c not in self._ahead]
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
@@ -117,10 +125,12 @@ class CommitCache:
             pids = self._all(
                 f"SELECT id, value FROM patch_ids WHERE inverse = 0 AND id IN ({marks})", chunk
             )
-            if changes is None or pids is None:
+            similar = self._all(f"SELECT id, data FROM similar_lines WHERE id IN ({marks})", chunk)
+            if changes is None or pids is None or similar is None:
                 return
             self._ahead_changes.update(changes)
             self._ahead_ids.update(pids)
+            self._ahead_similar.update(similar)
             self._ahead.update(chunk)
 
     def changes(self, commit_id: str) -> list[FileChange] | None:
@@ -180,10 +190,33 @@ class CommitCache:
             [context, list(result.conflicted), list(result.differing)], separators=(",", ":")
         )
 
+    def lines(self, commit_id: str) -> list[FileLines] | None:
+        """A commit's stored changed lines, checked by digest and shape; None on a miss."""
+        if commit_id in self._ahead:
+            data = self._ahead_similar.pop(commit_id, None)
+        else:
+            row = self._one("SELECT data FROM similar_lines WHERE id = ?", (commit_id,))
+            data = row[0] if row is not None else None
+        decoded = _decode_lines(data) if data is not None else None
+        self._count(decoded is not None)
+        return decoded
+
+    def put_lines(self, commit_id: str, lines: list[FileLines]) -> None:
+        """Queue a commit's changed lines for saving, unless they are too large to keep."""
+        body = marshal.dumps([tuple(f) for f in lines])
+        if len(body) <= _MAX_LINES_ROW:
+            self._new_similar[commit_id] = hashlib.sha256(body).digest() + body
+
     # -- lifetime --------------------------------------------------------------------
     def close(self) -> None:
         """Save the rows this run computed (one transaction) and close the file."""
-        new = self._new_changes or self._new_ids or self._new_lines or self._new_remerges
+        new = (
+            self._new_changes
+            or self._new_ids
+            or self._new_lines
+            or self._new_remerges
+            or self._new_similar
+        )
         if self._unopened and not new:
             self._unopened = False  # never used: nothing to check or save
             return
@@ -204,6 +237,9 @@ class CommitCache:
                 )
                 conn.executemany(
                     "INSERT OR REPLACE INTO remerges VALUES (?, ?)", self._new_remerges.items()
+                )
+                conn.executemany(
+                    "INSERT OR REPLACE INTO similar_lines VALUES (?, ?)", self._new_similar.items()
                 )
         except sqlite3.Error as exc:
             self.notes.append(f"cache {self.path} could not be saved ({exc})")
@@ -384,3 +420,31 @@ def _decode_line_trees(blob: Any) -> dict[str, tuple[int, str]] | None:
         ):
             return None
     return trees
+
+
+def _decode_lines(blob: Any) -> list[FileLines] | None:
+    """marshal data behind its SHA-256, checked before decoding, then its shape: per file
+    (path, removed lines, added lines, summary or None), as drift.git.blobs makes them."""
+    if not isinstance(blob, bytes) or len(blob) < 32:
+        return None
+    digest, body = blob[:32], blob[32:]
+    if hashlib.sha256(body).digest() != digest:
+        return None
+    try:
+        rows = marshal.loads(body)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(rows, list):
+        return None
+    out: list[FileLines] = []
+    for row in rows:
+        if not (type(row) is tuple and len(row) == 4):
+            return None
+        path, removed, added, summary = row
+        if type(path) is not bytes or not (summary is None or type(summary) is bytes):
+            return None
+        for lines in (removed, added):
+            if type(lines) is not tuple or not all(type(line) is bytes for line in lines):
+                return None
+        out.append(FileLines(path, removed, added, summary))
+    return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pygit2
 
@@ -21,6 +21,9 @@ from drift.git.merges import MergeChecker, Remerge
 from drift.git.patchid import DiffTexts, MissingObjectError, patch_id
 from drift.git.store import ACTIVE_STORE, CommitStore
 from drift.git.treediff import GITLINK_MODE, FileChange, diff_trees
+
+if TYPE_CHECKING:
+    from drift.git.blobs import FileLines
 
 __all__ = ["FileChange", "GitRepository", "LineCommit", "MergeChecker", "RefInfo", "Remerge"]
 
@@ -679,6 +682,16 @@ class GitRepository:
         """(old size, new size, diff text) of a file's blob pair, when a patch id of this run
         diffed that pair already (drift.git.patchid.DiffTexts); None otherwise."""
         return self._diff_texts.get(change)
+
+    def kept_lines(self, commit_id: str) -> list[FileLines] | None:
+        """The lines `similar` read of this commit in an earlier run (the persistent cache),
+        or None (drift.git.blobs.changed_lines)."""
+        return None if self._store is None else self._store.lines(commit_id)
+
+    def keep_lines(self, commit_id: str, lines: list[FileLines]) -> None:
+        """Keep a commit's changed lines for later runs (when a persistent cache is used)."""
+        if self._store is not None:
+            self._store.put_lines(commit_id, lines)
 
     def differing_paths(self, tree_a: str, tree_b: str) -> list[str]:
         """Paths whose content or mode differs between two trees."""

@@ -1,8 +1,9 @@
 """The hook through which a persistent cache of per-commit results reaches the git layer.
 
-A commit id names its content, so a commit's file changes and patch ids never change, nor
-does the first-parent line below it, nor (for a given libgit2 and merge configuration) how a
-merge compares with git's own merge of its parents: a store may keep them between runs. The
+A commit id names its content, so a commit's file changes, patch ids and changed lines never
+change, nor does the first-parent line below it, nor (for a given libgit2 and merge
+configuration) how a merge compares with git's own merge of its parents: a store may keep them
+between runs. The
 git layer only sees this protocol; the SQLite implementation lives in `drift.ci.cache`.
 Without a store, nothing here is used.
 """
@@ -12,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from drift.git.merges import Remerge
 from drift.git.treediff import FileChange
+
+if TYPE_CHECKING:
+    from drift.git.blobs import FileLines
 
 
 class CommitStore(Protocol):
@@ -49,6 +53,12 @@ class CommitStore(Protocol):
 
     def put_remerge(self, merge_id: str, context: str, result: Remerge) -> None:
         """Remember a merge's re-merge: its parents and tree are fixed by its id."""
+
+    def lines(self, commit_id: str) -> list[FileLines] | None:
+        """The lines `similar` read of a commit (drift.git.blobs.changed_lines), if stored."""
+
+    def put_lines(self, commit_id: str, lines: list[FileLines]) -> None:
+        """Remember them: the blobs are fixed by the commit id, the caps by the code."""
 
 
 ACTIVE_STORE: ContextVar[CommitStore | None] = ContextVar("drift_commit_store", default=None)
