@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pygit2
 import pytest
 
 from drift.git import GitRepository
@@ -82,3 +83,38 @@ def test_texts_stop_at_their_budget_and_never_hold_a_gitlink() -> None:
     roomy = DiffTexts()
     roomy.keep(link, 10, 10, b"@@ -1 +1 @@")
     assert roomy.get(link) is None
+
+
+class _Store:
+    """A persistent store that keeps only changed lines (the rest: always a miss)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args: None  # changes, patch ids, lines of the base: misses
+
+    def lines(self, commit_id: str) -> Any:
+        return self.kept.get(commit_id)
+
+    def put_lines(self, commit_id: str, lines: Any) -> None:
+        self.kept[commit_id] = lines
+
+
+def test_lines_read_without_a_missing_blob_are_never_kept(tmp_path: Path) -> None:
+    """A blob missing from the object store leaves its file described by ids; those lines are
+    not kept for later runs (once the blob is there again, it is read). Lines read in full
+    are kept, and a later run takes them without reading anything."""
+    b = build_text_edits(tmp_path)
+    edit = b.git("log", "--format=%H", "--grep=edit middle").strip()
+    crlf = b.git("log", "--format=%H", "--grep=crlf").strip()
+    store = _Store()
+    repo = GitRepository(pygit2.Repository(str(b.path)), b.path, cache=store)
+    whole = changed_lines(repo, crlf)
+    assert store.kept == {crlf: whole}
+    blob = b.git("rev-parse", f"{edit}:src/app.py").strip()
+    (b.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    [lines] = changed_lines(repo, edit)
+    assert lines.summary is not None  # described by its blob ids
+    assert edit not in store.kept
+    assert changed_lines(repo, crlf) is whole
