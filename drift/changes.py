@@ -20,7 +20,7 @@ from drift.errors import DriftError
 from drift.git.blobs import changed_lines
 from drift.history import History
 from drift.patch_keys import PatchKeys, Shape, diff_shape
-from drift.similar import Candidate, Diff, find_similar, make_diff
+from drift.similar import Candidate, Diff, find_similar, make_diff, pairable
 from drift.trailers import cherry_picked_from, reverts
 from drift.unionfind import UnionFind
 
@@ -359,7 +359,8 @@ def _similar_candidates(
     revert_set: set[str],
     uf: UnionFind,
 ) -> list[Candidate]:
-    """One candidate per distinct diff of each exact change that is not on every environment.
+    """One candidate per distinct diff of each exact change that is not on every environment,
+    among those that can be paired at all (drift.similar.pairable).
 
     Changes holding a revert, or a commit outside the audit's scope (in the common base, a
     merge, ignored), are left out: reverts are never grouped with other changes, and what
@@ -367,7 +368,8 @@ def _similar_candidates(
     """
     in_scope = set(candidates)
     key = intro_order(history)
-    out: list[Candidate] = []
+    same_diff = "patch-id" in settings.match
+    found: list[tuple[str, int, int]] = []  # (commit, its exact change's number, mask)
     for number, members in enumerate(sorted(uf.groups(), key=min)):
         if any(m not in in_scope or m in revert_set for m in members):
             continue
@@ -376,25 +378,43 @@ def _similar_candidates(
             mask |= history.masks[m]
         if mask == history.full_mask:
             continue
+        if len(members) == 1:  # most changes: nothing to order, no diff to tell apart
+            found.append((members[0], number, mask))
+            continue
         distinct: set[str | None] = set()
         for commit_id in sorted(members, key=key):
-            same_diff = "patch-id" in settings.match
             diff_id = keys.key(commit_id) if same_diff else commit_id
             if diff_id not in distinct:
                 distinct.add(diff_id)
-                out.append(_candidate(history, commit_id, number, mask, key(commit_id)))
-    return out
+                found.append((commit_id, number, mask))
+    touched = [_touched(history, commit_id) for commit_id, _, _ in found]
+    live, common = pairable([mask for _, _, mask in found], touched)
+    return [
+        _candidate(history, commit_id, number, mask, key(commit_id), touched[i] - common)
+        for i, (commit_id, number, mask) in enumerate(found)
+        if i in live
+    ]
 
 
-def _candidate(
-    history: History, commit_id: str, group: int, mask: int, order: tuple[int, int, int, str]
-) -> Candidate:
-    """What pruning and scoring need to know of one commit (outside the common base)."""
-    info = history.commits[commit_id]
+def _touched(history: History, commit_id: str) -> frozenset[bytes]:
+    """The paths and blob ids a commit touches: what two candidates must share to be paired."""
     keys: set[bytes] = set()
     for change in history.repo.file_changes(commit_id):
         keys.add(b"path:" + change.path)
         keys.update(b"blob:" + b.encode() for b in (change.old_id, change.new_id) if b)
+    return frozenset(keys)
+
+
+def _candidate(
+    history: History,
+    commit_id: str,
+    group: int,
+    mask: int,
+    order: tuple[int, int, int, str],
+    keys: frozenset[bytes],
+) -> Candidate:
+    """What pruning and scoring need to know of one commit (outside the common base)."""
+    info = history.commits[commit_id]
     return Candidate(
         commit=commit_id,
         group=group,
@@ -406,7 +426,7 @@ def _candidate(
         author_time=info.author_time,
         commit_time=info.commit_time,
         subject=info.subject,
-        keys=frozenset(keys),
+        keys=keys,
     )
 
 

@@ -5,7 +5,8 @@ id. Among the commits no exact method paired across environments, this module fi
 
 1. prune: a pair is scored only when the two commits touch a common path or blob, lie on
    different sets of environments, belong to different exact changes, and the later one was
-   committed after the earlier one was authored;
+   committed after the earlier one was authored; a commit that shares no path or blob with
+   one on another set of environments is not even described (`pairable`);
 2. score: the diffs are compared as multisets of changed lines per file (whitespace removed,
    trivial lines dropped; `-` and `+` lines never match each other, so an undo scores 0);
    subject and author lift a diff score of at least `META_FLOOR`, never make one;
@@ -188,6 +189,29 @@ def compose(diffs: list[Diff]) -> Diff:
                 acc[token] += n - cancel
     out = {p: +t for p, t in files.items() if +t}
     return Diff(out, sum(sum(t.values()) for t in out.values()))
+
+
+def pairable(masks: list[int], keys: list[frozenset[bytes]]) -> tuple[set[int], set[bytes]]:
+    """Which commits `candidate_pairs` could pair at all, known before any is described: the
+    indices of those sharing a key with a commit on another set of environments, and the keys
+    too common to pair on (touched by more than `MAX_POSTING` commits of the whole set, as
+    `candidate_pairs` counts them). Given only the commits found here, with those keys taken
+    out of theirs, `candidate_pairs` makes the same pairs: two commits of one exact change
+    have one mask, so a pair always shares a key across masks. In the 300k-commit benchmark,
+    where nearly every commit outside the common base is on dev alone, 10 of 12,146 are
+    pairable (similar: 0.20 -> 0.08 s); in its drifting shape 6,999 of 11,867."""
+    index: dict[bytes, list[int]] = {}
+    for i, touched in enumerate(keys):
+        for key in touched:
+            index.setdefault(key, []).append(i)
+    live: set[int] = set()
+    common: set[bytes] = set()
+    for key, posting in index.items():
+        if len(posting) > MAX_POSTING:
+            common.add(key)
+        elif len({masks[i] for i in posting}) > 1:
+            live.update(posting)  # each has one on another set of environments here
+    return live, common
 
 
 def candidate_pairs(cands: list[Candidate]) -> Iterator[tuple[Candidate, Candidate]]:

@@ -13,11 +13,16 @@ import random
 import re
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from drift import similar as similar_module
 from drift.audit import run_audit
 from drift.cli import main
 from drift.config import SIMILAR_THRESHOLD, EnvSpec, Settings, load_settings
@@ -25,11 +30,13 @@ from drift.errors import DriftError
 from drift.similar import (
     Candidate,
     Diff,
+    candidate_pairs,
     combine,
     compose,
     find_similar,
     make_diff,
     matched_lines,
+    pairable,
     subject_similarity,
 )
 from drift_fixtures.expect import finding_key
@@ -329,3 +336,43 @@ def test_an_ancestor_is_never_a_copy() -> None:
     ]
     assert find_similar(cands, diffs.__getitem__, lambda a, b: a == "o", 0.7) == []
     assert len(find_similar(cands, diffs.__getitem__, lambda a, b: False, 0.7)) == 1
+
+
+_KEYS = [b"path:a", b"path:b", b"path:c", b"blob:1", b"blob:2"]
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),  # exact change
+            st.sets(st.sampled_from(_KEYS), max_size=3),
+            st.integers(0, 4),  # commit time
+        ),
+        max_size=14,
+    ),
+    st.integers(1, 6),
+)
+def test_only_pairable_commits_are_described_and_the_pairs_stay_the_same(
+    commits: list[tuple[int, set[bytes], int]], max_posting: int
+) -> None:
+    """candidate_pairs over the commits `pairable` keeps, with its too-common keys taken out,
+    makes exactly the pairs it makes over all of them (keys touched by more than MAX_POSTING
+    commits included: the limit is lowered to reach it)."""
+    masks = {group: 1 << (group % 3) for group in range(6)}  # one mask per exact change
+    cands = [
+        Candidate(
+            f"c{i}", g, masks[g], masks[g], 0, (t, 0, t, f"c{i}"), "a", t, t, "s", frozenset(k)
+        )
+        for i, (g, k, t) in enumerate(commits)
+    ]
+    original = similar_module.MAX_POSTING
+    similar_module.MAX_POSTING = max_posting
+    try:
+        everything = {(a.commit, b.commit) for a, b in candidate_pairs(cands)}
+        live, common = pairable([c.mask for c in cands], [c.keys for c in cands])
+        kept = [replace(c, keys=c.keys - common) for i, c in enumerate(cands) if i in live]
+        assert {(a.commit, b.commit) for a, b in candidate_pairs(kept)} == everything
+        assert {c for pair in everything for c in pair} <= {c.commit for c in kept}
+    finally:
+        similar_module.MAX_POSTING = original
