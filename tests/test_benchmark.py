@@ -30,6 +30,13 @@ def _benchmark() -> Any:
     return bench
 
 
+def _bench_out(tmp_path: Path, capsys: pytest.CaptureFixture[str], *options: str) -> str:
+    """What `benchmarks/run.py` prints for a 1,200-commit repository, one run, in tmp_path."""
+    argv = ["--commits", "1200", "--runs", "1", "--work", str(tmp_path), *options]
+    assert _benchmark().main(argv) == 0
+    return capsys.readouterr().out
+
+
 def test_the_benchmark_prints_a_row_per_size_with_ratios_and_phases(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -62,10 +69,7 @@ def test_the_benchmark_measures_on_a_copy_with_a_commit_graph(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`--commit-graph`: git and drift both run on a bare copy where the graph was written."""
-    bench = _benchmark()
-    argv = ["--commits", "1200", "--runs", "1", "--new-commits", "20", "--work", str(tmp_path)]
-    assert bench.main([*argv, "--commit-graph"]) == 0
-    out = capsys.readouterr().out
+    out = _bench_out(tmp_path, capsys, "--new-commits", "20", "--commit-graph")
     assert "With a commit-graph file" in out
     assert any(line.startswith("| 1,200 |") for line in out.splitlines())
     assert (tmp_path / "r1200-s1-graph.git" / "objects" / "info" / "commit-graph").is_file()
@@ -81,10 +85,7 @@ def test_the_benchmark_measures_a_drifting_repository_apart(
 ) -> None:
     """`--drifting`: its own repository (a release freeze last), its own report, and a table
     that says which it is; the default repository is not made."""
-    bench = _benchmark()
-    argv = ["--commits", "1200", "--runs", "1", "--new-commits", "0", "--work", str(tmp_path)]
-    assert bench.main([*argv, "--drifting"]) == 0
-    out = capsys.readouterr().out
+    out = _bench_out(tmp_path, capsys, "--new-commits", "0", "--drifting")
     assert "release freeze (--drifting)" in out
     assert any(line.startswith("| 1,200 |") for line in out.splitlines())
     repo = tmp_path / "r1200-s1-drifting"

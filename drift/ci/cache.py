@@ -203,9 +203,9 @@ class CommitCache:
 
     def put_lines(self, commit_id: str, lines: list[FileLines]) -> None:
         """Queue a commit's changed lines for saving, unless they are too large to keep."""
-        body = marshal.dumps([tuple(f) for f in lines])
-        if len(body) <= _MAX_LINES_ROW:
-            self._new_similar[commit_id] = hashlib.sha256(body).digest() + body
+        row = _sealed([tuple(f) for f in lines])
+        if len(row) <= _MAX_LINES_ROW:
+            self._new_similar[commit_id] = row
 
     # -- lifetime --------------------------------------------------------------------
     def close(self) -> None:
@@ -389,23 +389,33 @@ def _decode_remerge(text: Any, context: str) -> Remerge | None:
     return Remerge(tuple(conflicted), tuple(differing))
 
 
-def _encode_line_trees(trees: dict[str, tuple[int, str]]) -> bytes:
-    body = marshal.dumps(trees)
+def _sealed(value: Any) -> bytes:
+    """marshal data behind its SHA-256: what a row of a marshal table holds."""
+    body = marshal.dumps(value)
     return hashlib.sha256(body).digest() + body
 
 
-def _decode_line_trees(blob: Any) -> dict[str, tuple[int, str]] | None:
-    """marshal data behind its SHA-256, checked before decoding (marshal must never see a
-    damaged row), then its shape: tree id -> (time, commit id)."""
+def _unsealed(blob: Any) -> Any:
+    """The value of a `_sealed` row; None when the digest does not match, checked before
+    decoding (marshal must never see a damaged row), or the data does not decode."""
     if not isinstance(blob, bytes) or len(blob) < 32:
         return None
     digest, body = blob[:32], blob[32:]
     if hashlib.sha256(body).digest() != digest:
         return None
     try:
-        trees = marshal.loads(body)
+        return marshal.loads(body)
     except (EOFError, ValueError, TypeError):
         return None
+
+
+def _encode_line_trees(trees: dict[str, tuple[int, str]]) -> bytes:
+    return _sealed(trees)
+
+
+def _decode_line_trees(blob: Any) -> dict[str, tuple[int, str]] | None:
+    """A sealed row (`_unsealed`), then its shape: tree id -> (time, commit id)."""
+    trees = _unsealed(blob)
     if not isinstance(trees, dict):
         return None
     for tree, seen in trees.items():
@@ -423,17 +433,9 @@ def _decode_line_trees(blob: Any) -> dict[str, tuple[int, str]] | None:
 
 
 def _decode_lines(blob: Any) -> list[FileLines] | None:
-    """marshal data behind its SHA-256, checked before decoding, then its shape: per file
-    (path, removed lines, added lines, summary or None), as drift.git.blobs makes them."""
-    if not isinstance(blob, bytes) or len(blob) < 32:
-        return None
-    digest, body = blob[:32], blob[32:]
-    if hashlib.sha256(body).digest() != digest:
-        return None
-    try:
-        rows = marshal.loads(body)
-    except (EOFError, ValueError, TypeError):
-        return None
+    """A sealed row (`_unsealed`), then its shape: per file (path, removed lines, added
+    lines, summary or None), as drift.git.blobs makes them."""
+    rows = _unsealed(blob)
     if not isinstance(rows, list):
         return None
     out: list[FileLines] = []

@@ -57,9 +57,10 @@ def _is_binary(data: bytes | memoryview) -> bool:
 class DiffTexts:
     """Diff texts of blob pairs, as patch ids made them, for `similar` to read instead of the
     blobs: where both run (a cherry-pick forward of a feature has a patch id and is a
-    near-miss candidate), 4,850 of the 6,999 commits `similar` diffed in the 300k-commit
-    drifting benchmark had been diffed for their patch ids already. Kept by (old blob, new blob), with both sizes; bounded by the
-    bytes of text kept (at 300k commits all of them take a few MB), then nothing more."""
+    near-miss candidate). 4,850 of the 6,999 commits `similar` diffed in the 300k-commit
+    drifting benchmark had been diffed for their patch ids already. Kept by (old blob, new
+    blob), with both sizes; bounded by the bytes of text kept (at 300k commits all of them
+    take a few MB), then nothing more."""
 
     def __init__(self, budget: int = 32 << 20) -> None:
         self._texts: dict[tuple[str, str], tuple[int, int, bytes]] = {}
