@@ -13,6 +13,7 @@ from drift.config import Settings
 from drift.environments import resolve_chain
 from drift.errors import DriftError
 from drift.git.repository import GitRepository, LineCommit
+from drift_fixtures import messy
 from drift_fixtures.builder import RepoBuilder
 from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
@@ -93,3 +94,76 @@ def test_a_walk_through_commits_already_decoded_is_the_walk_git_gives(tmp_path: 
         for commit, tree, when, *parents in (line.split() for line in out.splitlines())
     ]
     assert list(repo.first_parent_walk(tip)) == expected
+
+
+def _window_by_git(path: Path, tips: list[str], since: int, slop: int) -> list[str]:
+    """What GitRepository.walk_window promises, from `git rev-list --format=%ct %P`: the
+    commits reachable from `tips` through commits no older than `since - slop`, those
+    committed at or after `since`, newest first (ties by id)."""
+    out = git(path, "rev-list", "--format=%ct %P", *tips).splitlines()
+    facts = {
+        header.split()[1]: (int(body.split()[0]), body.split()[1:])
+        for header, body in zip(out[::2], out[1::2], strict=True)
+    }
+    seen, stack, found = set(tips), list(tips), []
+    while stack:
+        commit = stack.pop()
+        when, parents = facts[commit]
+        if when < since - slop:
+            continue
+        if when >= since:
+            found.append(commit)
+        stack.extend(p for p in parents if p not in seen)
+        seen.update(parents)
+    return sorted(found, key=lambda c: (-facts[c][0], c))
+
+
+WINDOW_BUILDERS: dict[str, Callable[[Path], Scenario]] = {
+    **BUILDERS,
+    **{f"messy-{name}": build for name, build in messy.ALL.items()},  # odd dates, octopus
+}
+
+
+@pytest.mark.parametrize("name", sorted(WINDOW_BUILDERS))
+def test_the_window_walk_is_gits_with_or_without_commits_decoded_first(
+    name: str, tmp_path: Path
+) -> None:
+    """walk_window (the metrics window, the trailers inside the common base) against plain
+    git, at several ages, slop included; and the same walk when the audit's commits were
+    decoded first (they are taken from memory then, not read again)."""
+    path = WINDOW_BUILDERS[name](tmp_path).path
+    tips = sorted(set(git(path, "for-each-ref", "--format=%(objectname)", "refs/heads").split()))
+    times = sorted(int(t) for t in git(path, "log", "--all", "--format=%ct").split())
+    for since in (times[0], times[len(times) // 3], times[len(times) // 2], times[-1]):
+        for slop in (0, 86400):
+            expected = _window_by_git(path, tips, since, slop)
+            fresh = GitRepository.open(path)
+            assert [c.id for c in fresh.walk_window(tips, since, slop)] == expected
+            decoded = GitRepository.open(path)
+            for commit in git(path, "rev-list", "--all").split()[::2]:
+                decoded.commit(commit)
+            walked = list(decoded.walk_window(tips, since, slop))
+            assert [c.id for c in walked] == expected
+            assert walked == list(fresh.walk_window(tips, since, slop))
+
+
+def test_the_window_walk_stops_at_an_old_commit_even_one_decoded_first(tmp_path: Path) -> None:
+    """A commit committed before the window (a skewed clock) stops the walk, whether it was
+    read from the object store or decoded by the run already: its newer parent is not in the
+    window, as git's own walk through those dates says."""
+    b = RepoBuilder.init(tmp_path / "repo")
+    b.commit("parent, dated now", {"app.py": "1\n"})
+    now = b.clock
+    b.clock = now - 400 * 86400  # a machine whose clock was a year behind
+    b.commit("skewed", {"app.py": "2\n"})
+    b.clock = now + 3600
+    b.commit("tip", {"app.py": "3\n"})
+    tip, since = b.head(), now - 86400
+    expected = _window_by_git(b.path, [tip], since, 86400)
+    assert len(expected) == 1  # the tip alone: the skewed commit cuts its parent off
+    for decode in (False, True):
+        repo = GitRepository.open(b.path)
+        if decode:
+            for commit in git(b.path, "rev-list", tip).split():
+                repo.commit(commit)
+        assert [c.id for c in repo.walk_window([tip], since)] == expected
