@@ -15,7 +15,7 @@ from drift.config import Settings
 from drift.environments import resolve_chain
 from drift.findings import base_lines as base_lines_module
 from drift.findings.base_lines import BaseLines
-from drift.git.repository import GitRepository
+from drift.git.repository import GitRepository, LineTrees
 from drift.history import read_history
 from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
@@ -37,7 +37,7 @@ def count_reads_here(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     starts: list[str | None] = []
     real = GitRepository.line_trees
 
-    def line_trees(self: GitRepository, start: str | None) -> dict[str, tuple[int, str]]:
+    def line_trees(self: GitRepository, start: str | None) -> LineTrees:
         starts.append(start)
         return real(self, start)
 

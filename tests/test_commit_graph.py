@@ -92,7 +92,7 @@ def test_an_octopus_merge_brings_every_parent_from_the_edge_list(tmp_path: Path)
     assert trees == _line_trees_by_git(b.path, tip)
     octopus = b.rev("octopus")
     for parent in git(b.path, "rev-list", "--parents", "-n1", octopus).split()[2:]:
-        assert trees[git(b.path, "rev-parse", f"{parent}^{{tree}}")][1] == parent
+        assert trees.as_dict()[git(b.path, "rev-parse", f"{parent}^{{tree}}")][1] == parent
 
 
 def test_a_split_chain_older_than_the_branches(tmp_path: Path) -> None:

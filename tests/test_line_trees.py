@@ -4,6 +4,7 @@ core."""
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pytest
 from drift.config import Settings
 from drift.environments import resolve_chain
 from drift.errors import DriftError
+from drift.git import line_trees as line_trees_module
+from drift.git.line_trees import LineTrees
 from drift.git.repository import GitRepository, LineCommit
 from drift_fixtures import messy
 from drift_fixtures.builder import RepoBuilder
@@ -42,12 +45,64 @@ def _line_trees_by_git(path: Path, start: str) -> dict[str, tuple[int, str]]:
     return found
 
 
+def _asked_every_way(trees: LineTrees, expected: dict[str, tuple[int, str]]) -> None:
+    """`trees`, as this process reads it and as it arrives packed (from the child's pipe or
+    the cache), answers every tree `expected` holds and no other, by scan and by dict."""
+    assert trees == expected
+    arrived = LineTrees.unpacked(marshal.loads(marshal.dumps(trees.packed())))
+    assert arrived is not None and len(arrived) == len(expected)
+    absent = ["0" * len(tree) for tree in list(expected)[:1]] + ["f" * 40, "short"]
+    asked = [*absent, *sorted(expected)]  # the first SCANS lookups scan, the rest use a dict
+    assert [arrived.get(tree) for tree in asked] == [expected.get(tree) for tree in asked]
+    assert arrived.as_dict() == expected
+
+
 @pytest.mark.parametrize("name", sorted(BUILDERS))
 def test_line_trees_agree_with_git_log_first_parent(name: str, tmp_path: Path) -> None:
     path = BUILDERS[name](tmp_path).path
     repo = GitRepository.open(path)
     for env in resolve_chain(repo, Settings()).envs:
-        assert repo.line_trees(env.commit) == _line_trees_by_git(path, env.commit), env.name
+        expected = _line_trees_by_git(path, env.commit)
+        _asked_every_way(repo.line_trees(env.commit), expected)
+
+
+@pytest.mark.parametrize("scans", [0, 1, 10**6])
+def test_a_packed_line_answers_like_its_mapping(
+    scans: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scan or dict, whichever a lookup meets: an id is found only where one starts (never
+    across two neighbours), times keep their sign, and SHA-256 ids are kept whole."""
+    monkeypatch.setattr(line_trees_module, "SCANS", scans)
+    first, second = "0" * 20 + "1" * 20, "2" * 20 + "3" * 20
+    mapping = {first: (-5, "a" * 40), second: (2**40, "b" * 40), "4" * 40: (0, "c" * 40)}
+    lines = LineTrees.unpacked(LineTrees.of(mapping).packed())
+    assert lines is not None
+    straddling = "1" * 20 + "2" * 20  # the end of one id and the start of the next
+    assert [lines.get(t) for t in [straddling, *mapping]] == [None, *mapping.values()]
+    wide = {"e" * 64: (7, "d" * 64), "9" * 64: (8, "8" * 64)}
+    packed = LineTrees.of(wide).packed()
+    assert packed[0] == 64
+    wide_lines = LineTrees.unpacked(packed)
+    assert wide_lines is not None and [wide_lines.get(t) for t in wide] == list(wide.values())
+    empty = LineTrees.unpacked(LineTrees.of({}).packed())
+    assert empty is not None and len(empty) == 0 and empty.get("a" * 40) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a" * 40: (1, "b" * 40)},  # the dict rows of earlier versions
+        (40, "a" * 40, b"\0" * 8),  # a region missing
+        (40, "a" * 40, b"\0" * 8, "b" * 39),  # a short id
+        (40, "a" * 80, b"\0" * 8, "b" * 40),  # more trees than times
+        (40, "a" * 40, b"\0" * 7, "b" * 40),  # a cut time
+        (50, "a" * 50, b"\0" * 8, "b" * 50),  # no hash has ids this long
+        (40, "\u00e9" * 40, b"\0" * 8, "b" * 40),  # not ASCII
+        (40, "a" * 40, "\0" * 8, "b" * 40),  # times as text
+    ],
+)
+def test_what_is_not_a_packed_line_is_refused(value: object) -> None:
+    assert LineTrees.unpacked(value) is None
 
 
 def test_a_tree_met_again_down_a_line_keeps_its_earliest_commit(tmp_path: Path) -> None:
@@ -59,7 +114,7 @@ def test_a_tree_met_again_down_a_line_keeps_its_earliest_commit(tmp_path: Path) 
     tip = b.revert("feature")
     trees = GitRepository.open(b.path).line_trees(tip)
     assert trees == _line_trees_by_git(b.path, tip)
-    assert trees[git(b.path, "rev-parse", f"{base}^{{tree}}")][1] == base
+    assert trees.as_dict()[git(b.path, "rev-parse", f"{base}^{{tree}}")][1] == base
 
 
 def test_a_commit_the_store_cannot_give_is_named(tmp_path: Path) -> None:

@@ -27,8 +27,9 @@ from typing import Any
 import pygit2
 
 from drift import __version__
-from drift.git import blobs, merges, patchid, treediff
+from drift.git import blobs, line_trees, merges, patchid, treediff
 from drift.git.blobs import FileLines
+from drift.git.line_trees import LineTrees
 from drift.git.merges import Remerge
 from drift.git.treediff import FileChange
 
@@ -62,7 +63,7 @@ def code_version() -> str:
     """
     digest = hashlib.sha1("\n".join(_SCHEMA).encode())  # a new table is a new layout
     digest.update(pygit2.LIBGIT2_VERSION.encode())  # re-merges are libgit2's merges
-    for module in (treediff, patchid, merges, blobs):
+    for module in (treediff, patchid, merges, blobs, line_trees):
         try:
             digest.update(Path(str(module.__file__)).read_bytes())
         except (OSError, TypeError):
@@ -166,14 +167,14 @@ class CommitCache:
         """Queue a patch id for saving."""
         self._new_ids[(commit_id, int(inverse))] = value
 
-    def line_trees(self, start: str) -> dict[str, tuple[int, str]] | None:
+    def line_trees(self, start: str) -> LineTrees | None:
         """A first-parent line's trees, checked by digest and shape; None on a miss."""
         row = self._one("SELECT data FROM line_trees WHERE start = ?", (start,))
         decoded = _decode_line_trees(row[0]) if row is not None else None
         self._count(decoded is not None)
         return decoded
 
-    def put_line_trees(self, start: str, trees: dict[str, tuple[int, str]]) -> None:
+    def put_line_trees(self, start: str, trees: LineTrees) -> None:
         """Queue a line's trees for saving."""
         self._new_lines[start] = _encode_line_trees(trees)
 
@@ -409,27 +410,13 @@ def _unsealed(blob: Any) -> Any:
         return None
 
 
-def _encode_line_trees(trees: dict[str, tuple[int, str]]) -> bytes:
-    return _sealed(trees)
+def _encode_line_trees(trees: LineTrees) -> bytes:
+    return _sealed(trees.packed())
 
 
-def _decode_line_trees(blob: Any) -> dict[str, tuple[int, str]] | None:
-    """A sealed row (`_unsealed`), then its shape: tree id -> (time, commit id)."""
-    trees = _unsealed(blob)
-    if not isinstance(trees, dict):
-        return None
-    for tree, seen in trees.items():
-        if not (
-            type(tree) is str
-            and len(tree) in (40, 64)
-            and type(seen) is tuple
-            and len(seen) == 2
-            and type(seen[0]) is int
-            and type(seen[1]) is str
-            and len(seen[1]) in (40, 64)
-        ):
-            return None
-    return trees
+def _decode_line_trees(blob: Any) -> LineTrees | None:
+    """A sealed row (`_unsealed`), then its shape (`LineTrees.unpacked`)."""
+    return LineTrees.unpacked(_unsealed(blob))
 
 
 def _decode_lines(blob: Any) -> list[FileLines] | None:

@@ -142,13 +142,19 @@ class BaseLines:
 
 
 def _unframe(source: BinaryIO) -> tuple[int, LineTrees]:
-    env, trees = unframe(source)
+    env, packed = unframe(source)
+    trees = LineTrees.unpacked(packed)
+    if trees is None:
+        raise ValueError("not a line's trees")
     return int(env), trees
 
 
-def _read_lines(path: Path, order: list[tuple[int, str | None]]) -> Iterator[tuple[int, LineTrees]]:
-    """The child's work, on its own handle of the repository (no cache, nothing shared)."""
+def _read_lines(
+    path: Path, order: list[tuple[int, str | None]]
+) -> Iterator[tuple[int, tuple[int, str, bytes, str]]]:
+    """The child's work, on its own handle of the repository (no cache, nothing shared):
+    each line packed, which this process takes as it is (`LineTrees.unpacked`)."""
     repo = GitRepository.open(path)
     repo.forget_store()
     for env, start in order:
-        yield env, repo.line_trees(start)
+        yield env, repo.line_trees(start).packed()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from drift.findings.base_lines import BaseLines
 from drift.findings.context import AuditContext
 from drift.findings.model import Finding
+from drift.git.line_trees import LineTrees
 from drift.history import History
 from drift.timefmt import iso
 
@@ -43,7 +44,7 @@ class TreeIndex:
             for other in history.other_parents(via, env):
                 if not history.outside_base(other):
                     self._add(history.repo.tree_of(other), Tested(other, when))
-        self._inside: dict[str, tuple[int, str]] | None = None  # the line in the base
+        self._inside: LineTrees | None = None  # the line in the base
 
     def _add(self, tree: str, tested: Tested) -> None:
         known = self.first.get(tree)

@@ -17,6 +17,7 @@ from drift.commits import CommitInfo, clip_message
 from drift.errors import DriftError, UnreadableObjectError
 from drift.git import gitcli
 from drift.git.commit_graph import CommitGraph, GraphError, LineCommit
+from drift.git.line_trees import LineTrees
 from drift.git.merges import MergeChecker, Remerge
 from drift.git.patchid import DiffTexts, MissingObjectError, patch_id
 from drift.git.store import ACTIVE_STORE, CommitStore
@@ -25,7 +26,15 @@ from drift.git.treediff import GITLINK_MODE, FileChange, diff_trees
 if TYPE_CHECKING:
     from drift.git.blobs import FileLines
 
-__all__ = ["FileChange", "GitRepository", "LineCommit", "MergeChecker", "RefInfo", "Remerge"]
+__all__ = [
+    "FileChange",
+    "GitRepository",
+    "LineCommit",
+    "LineTrees",
+    "MergeChecker",
+    "RefInfo",
+    "Remerge",
+]
 
 T = TypeVar("T")
 _REF_NAMESPACES = ("refs/heads/", "refs/remotes/", "refs/tags/")
@@ -86,9 +95,6 @@ GRAPH_STRIDE = 64
 commits: a graph holding none of a line (written for other branches) would otherwise cost a
 search per commit, and a few more commits read through libgit2 before it switches give the
 same answers."""
-
-LineTrees = dict[str, tuple[int, str]]
-"""Tree id -> the earliest (time, commit) carrying it along a first-parent line."""
 
 
 class GitRepository:
@@ -458,7 +464,7 @@ class GitRepository:
                 cursor = str(parents[0]) if parents else None
         except (KeyError, ValueError) as exc:
             raise _unreadable(cursor) from exc
-        return found
+        return LineTrees.of(found)
 
     def commit_graph(self) -> CommitGraph | None:
         """The repository's commit-graph file, when git itself would read it: not with
@@ -475,13 +481,13 @@ class GitRepository:
             self._graph = None if off else CommitGraph.open(self.objects_dir)
         return self._graph if isinstance(self._graph, CommitGraph) else None
 
-    def stored_line_trees(self, start: str | None) -> dict[str, tuple[int, str]] | None:
+    def stored_line_trees(self, start: str | None) -> LineTrees | None:
         """A line's trees from the persistent cache, if it has them."""
         if start is None or self._store is None:
             return None
         return self._store.line_trees(start)
 
-    def remember_line_trees(self, start: str | None, trees: dict[str, tuple[int, str]]) -> None:
+    def remember_line_trees(self, start: str | None, trees: LineTrees) -> None:
         """Keep a line's trees (read here or by a child process) in the persistent cache."""
         if start is not None and self._store is not None:
             self._store.put_line_trees(start, trees)

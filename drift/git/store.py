@@ -20,6 +20,7 @@ from drift.git.treediff import FileChange
 
 if TYPE_CHECKING:
     from drift.git.blobs import FileLines
+    from drift.git.line_trees import LineTrees
 
 
 class CommitStore(Protocol):
@@ -41,10 +42,10 @@ class CommitStore(Protocol):
     def put_patch_id(self, commit_id: str, value: str | None, inverse: bool = False) -> None:
         """Remember a commit's patch id (or that of its inverse diff)."""
 
-    def line_trees(self, start: str) -> dict[str, tuple[int, str]] | None:
+    def line_trees(self, start: str) -> LineTrees | None:
         """The trees of the first-parent line from `start` (GitRepository.line_trees)."""
 
-    def put_line_trees(self, start: str, trees: dict[str, tuple[int, str]]) -> None:
+    def put_line_trees(self, start: str, trees: LineTrees) -> None:
         """Remember the trees of a first-parent line: history below a commit never changes."""
 
     def remerge(self, merge_id: str, context: str) -> Remerge | None:
