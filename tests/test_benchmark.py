@@ -65,6 +65,17 @@ def test_the_benchmark_prints_a_row_per_size_with_ratios_and_phases(
     assert (tmp_path / "r1200-s1-plus30.git").is_dir()
 
 
+def test_the_benchmark_times_drift_byte_compiled(tmp_path: Path) -> None:
+    """An installed drift has its bytecode (pip compiles a wheel's modules); the benchmark
+    writes it first, so that no run times the compiler, whatever PYTHONDONTWRITEBYTECODE."""
+    import drift.audit
+
+    compiled = Path(importlib.util.cache_from_source(drift.audit.__file__))
+    compiled.unlink(missing_ok=True)
+    _benchmark().byte_compiled()
+    assert compiled.stat().st_mtime >= Path(drift.audit.__file__).stat().st_mtime
+
+
 def test_the_benchmark_measures_on_a_copy_with_a_commit_graph(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
