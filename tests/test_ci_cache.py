@@ -16,6 +16,7 @@ from drift.audit import run_audit
 from drift.ci.cache import (
     FILENAME,
     CommitCache,
+    _decode_answers,
     _decode_line_trees,
     _decode_lines,
     _decode_remerge,
@@ -24,6 +25,7 @@ from drift.ci.cache import (
 )
 from drift.cli import main
 from drift.config import Settings
+from drift.findings import base_lines as base_lines_module
 from drift.git import blobs as blobs_module
 from drift.git import merges as merges_module
 from drift.git import repository as repository_module
@@ -113,6 +115,7 @@ def test_bad_rows_are_misses_not_answers(scenario: Scenario, tmp_path: Path) -> 
     _sql(tmp_path / FILENAME, 'UPDATE changes SET data = \'[["7a", 33188, "zz", 0, null]]\'')
     _sql(tmp_path / FILENAME, "UPDATE patch_ids SET value = 'not-an-id'")
     _sql(tmp_path / FILENAME, "UPDATE line_trees SET data = substr(data, 1, length(data) - 1)")
+    _sql(tmp_path / FILENAME, "UPDATE line_answers SET data = substr(data, 1, length(data) - 1)")
     _sql(tmp_path / FILENAME, "UPDATE remerges SET data = '[1, 2]'")
     data, cache = audited(scenario.path, tmp_path)
     assert data == expected
@@ -172,6 +175,38 @@ def test_a_warm_run_reads_no_line_of_the_base(
     assert forks == [True, False] and read == []
 
 
+@pytest.mark.parametrize("kept", [0, 2, 10**6])
+def test_a_rerun_reads_no_line_whose_answers_are_kept(
+    kept: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line's first lookups are kept: a re-run asking the same trees reads none of the
+    line's trees (dev's is a 20 MB row at 300k commits, asked about one tree); a line asked
+    more than that is read whole, and the report is the same either way."""
+    monkeypatch.setattr(base_lines_module, "ANSWERS_KEPT", kept)
+    scenario = release_lines(tmp_path / "lines")
+    plain, _ = audited(scenario.path, None)
+    assert audited(scenario.path, tmp_path / "cache")[0] == plain
+    asked: dict[str, int] = {}
+    for start, blob in _sql_rows(tmp_path / "cache" / FILENAME, "SELECT * FROM line_answers"):
+        answers = _decode_answers(blob)
+        assert answers is not None and len(answers) <= kept
+        asked[start] = len(answers)
+    loaded: list[str | None] = []
+    real = GitRepository.stored_line_trees
+
+    def stored_line_trees(self: GitRepository, start: str | None) -> Any:
+        loaded.append(start)
+        return real(self, start)
+
+    monkeypatch.setattr(GitRepository, "stored_line_trees", stored_line_trees)
+    warm, cache = audited(scenario.path, tmp_path / "cache")
+    assert warm == plain and cache is not None and (cache.misses == 0 or kept == 0)
+    if kept == 0:
+        assert loaded and not asked  # nothing kept: every line asked is read
+    if kept == 10**6:  # every answer kept: no line is read
+        assert asked and loaded == []
+
+
 def test_an_unusable_cache_folder_only_costs_speed(scenario: Scenario, tmp_path: Path) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("a file where the folder should be")
@@ -191,6 +226,14 @@ def _sql(path: Path, statement: str) -> None:
     with conn:
         conn.execute(statement)
     conn.close()
+
+
+def _sql_rows(path: Path, query: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(query).fetchall()
+    finally:
+        conn.close()
 
 
 def test_a_partial_clone_never_uses_the_cache(scenario: Scenario, tmp_path: Path) -> None:

@@ -45,8 +45,17 @@ _SCHEMA = (
     "CREATE TABLE line_trees (start TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID",
     "CREATE TABLE remerges (id TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID",
     "CREATE TABLE similar_lines (id TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE line_answers (start TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID",
 )
-_TABLES = {"meta", "changes", "patch_ids", "line_trees", "remerges", "similar_lines"}
+_TABLES = {
+    "meta",
+    "changes",
+    "patch_ids",
+    "line_trees",
+    "remerges",
+    "similar_lines",
+    "line_answers",
+}
 _MAX_LINES_ROW = 256 * 1024
 """A commit whose changed lines take more is read again next time: blobs.py caps what one
 commit reads at 2 MB, and a few such commits must not make the file grow by as much each."""
@@ -93,6 +102,7 @@ class CommitCache:
         self._new_changes: dict[str, str] = {}
         self._new_ids: dict[tuple[str, int], str | None] = {}
         self._new_lines: dict[str, bytes] = {}
+        self._new_answers: dict[str, bytes] = {}
         self._new_remerges: dict[str, str] = {}
         self._new_similar: dict[str, bytes] = {}
         self._ahead: set[str] = set()
@@ -178,6 +188,21 @@ class CommitCache:
         """Queue a line's trees for saving."""
         self._new_lines[start] = _encode_line_trees(trees)
 
+    def has_line_trees(self, start: str) -> bool:
+        """Whether a line's trees are stored, without reading them (checked when read)."""
+        return self._one("SELECT 1 FROM line_trees WHERE start = ?", (start,)) is not None
+
+    def line_answers(self, start: str) -> dict[str, tuple[int, str] | None] | None:
+        """The answers kept of a line's lookups, checked by digest and shape; None on a miss."""
+        row = self._one("SELECT data FROM line_answers WHERE start = ?", (start,))
+        decoded = _decode_answers(row[0]) if row is not None else None
+        self._count(decoded is not None)
+        return decoded
+
+    def put_line_answers(self, start: str, answers: dict[str, tuple[int, str] | None]) -> None:
+        """Queue the answers of a line's lookups for saving."""
+        self._new_answers[start] = _sealed(answers)
+
     def remerge(self, merge_id: str, context: str) -> Remerge | None:
         """A merge's stored re-merge, if stored under this context and well-formed."""
         row = self._one("SELECT data FROM remerges WHERE id = ?", (merge_id,))
@@ -215,6 +240,7 @@ class CommitCache:
             self._new_changes
             or self._new_ids
             or self._new_lines
+            or self._new_answers
             or self._new_remerges
             or self._new_similar
         )
@@ -235,6 +261,9 @@ class CommitCache:
                 )
                 conn.executemany(
                     "INSERT OR REPLACE INTO line_trees VALUES (?, ?)", self._new_lines.items()
+                )
+                conn.executemany(
+                    "INSERT OR REPLACE INTO line_answers VALUES (?, ?)", self._new_answers.items()
                 )
                 conn.executemany(
                     "INSERT OR REPLACE INTO remerges VALUES (?, ?)", self._new_remerges.items()
@@ -417,6 +446,25 @@ def _encode_line_trees(trees: LineTrees) -> bytes:
 def _decode_line_trees(blob: Any) -> LineTrees | None:
     """A sealed row (`_unsealed`), then its shape (`LineTrees.unpacked`)."""
     return LineTrees.unpacked(_unsealed(blob))
+
+
+def _decode_answers(blob: Any) -> dict[str, tuple[int, str] | None] | None:
+    """A sealed row (`_unsealed`), then its shape: tree id -> (time, commit id) or None."""
+    answers = _unsealed(blob)
+    if not isinstance(answers, dict):
+        return None
+    for tree, found in answers.items():
+        if not (type(tree) is str and _OID.fullmatch(tree)):
+            return None
+        if found is not None and not (
+            type(found) is tuple
+            and len(found) == 2
+            and type(found[0]) is int
+            and type(found[1]) is str
+            and _OID.fullmatch(found[1])
+        ):
+            return None
+    return answers
 
 
 def _decode_lines(blob: Any) -> list[FileLines] | None:

@@ -24,6 +24,10 @@ from drift.git.repository import GitRepository, LineTrees
 from drift.history import History
 from drift.parallel import fork_with_pipes, frame, parallel_allowed, stop, unframe
 
+ANSWERS_KEPT = 8
+"""Lookups kept per line: the tips' identity asks one per line; release identity asks a line
+once per release, and that line is read whole anyway."""
+
 
 class BaseLines:
     """Each upstream environment's line inside the common base, by environment index."""
@@ -37,6 +41,9 @@ class BaseLines:
         self._source: BinaryIO | None = None
         self._receiving = False
         self._from_child: set[int] = set()
+        self._sent: set[int] = set()  # the lines the child reads
+        self._answers: dict[int, dict[str, tuple[int, str] | None]] = {}
+        self._grown: set[int] = set()  # lines with answers the persistent cache lacks
         self.forked = False
         """Whether a child process read the lines (for tests and --debug)."""
 
@@ -54,21 +61,39 @@ class BaseLines:
         if not order or not parallel_allowed():
             return lines
         unread = []
-        for env in order:  # lines the persistent cache has are not sent for
+        for env in order:  # lines the persistent cache has are read from it when asked
             start = history.chain_exit(env)
-            stored = history.repo.stored_line_trees(start)
-            if stored is not None:
-                lines._done[env] = stored
-            else:
+            if not history.repo.has_stored_line_trees(start):
                 unread.append((env, start))
         if unread:
+            lines._sent = {env for env, _ in unread}
             lines._fork(unread)
         return lines
+
+    def inside(self, env: int, tree: str) -> tuple[int, str] | None:
+        """The earliest (time, commit) with this tree on the environment's line inside the
+        common base (`LineTrees.get`).
+
+        A line's first `ANSWERS_KEPT` answers are kept in the persistent cache. A re-run
+        asks a line above a tip the same question (the tip's tree, when that tip has not
+        moved), so it need not read the whole line from the cache for it: dev's line is 230k
+        commits at 300k, a 20 MB row, asked about one tree."""
+        answers = self._answers.get(env)
+        if answers is None:
+            start = self.history.chain_exit(env)
+            answers = self._answers[env] = dict(self.history.repo.stored_line_answers(start))
+        if tree in answers:
+            return answers[tree]
+        found = self.trees(env).get(tree)
+        if len(answers) < ANSWERS_KEPT:
+            answers[tree] = found
+            self._grown.add(env)
+        return found
 
     def trees(self, env: int) -> LineTrees:
         """The mapping for one environment's line (waiting for the child if it reads it)."""
         with self._arrived:
-            while env not in self._done and self._receiving:
+            while env in self._sent and env not in self._done and self._receiving:
                 self._arrived.wait()
             found = self._done.get(env)
             fresh = env in self._from_child
@@ -86,9 +111,13 @@ class BaseLines:
         return found
 
     def close(self) -> None:
-        """Stop and reap a child whose answers were not all needed."""
+        """Stop and reap a child whose answers were not all needed; keep the new answers."""
         stop(self._child, self._let_go)
         self._child = None
+        for env in sorted(self._grown):
+            start = self.history.chain_exit(env)
+            self.history.repo.remember_line_answers(start, self._answers[env])
+        self._grown.clear()
 
     def _let_go(self) -> None:
         if self._receiver is not None:

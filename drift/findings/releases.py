@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from drift.findings.base_lines import BaseLines
 from drift.findings.context import AuditContext
 from drift.findings.model import Finding
-from drift.git.line_trees import LineTrees
 from drift.history import History
 from drift.timefmt import iso
 
@@ -44,7 +43,6 @@ class TreeIndex:
             for other in history.other_parents(via, env):
                 if not history.outside_base(other):
                     self._add(history.repo.tree_of(other), Tested(other, when))
-        self._inside: LineTrees | None = None  # the line in the base
 
     def _add(self, tree: str, tested: Tested) -> None:
         known = self.first.get(tree)
@@ -56,9 +54,7 @@ class TreeIndex:
         base, or (only when that finds none in time) on the line inside it."""
         found = self.first.get(tree)
         if found is None or found.time > before:
-            if self._inside is None:
-                self._inside = self.lines.trees(self.env)
-            inside = self._inside.get(tree)
+            inside = self.lines.inside(self.env, tree)
             if inside is not None and (found is None or inside < (found.time, found.commit)):
                 found = Tested(inside[1], inside[0])
         return found if found is not None and found.time <= before else None

@@ -487,6 +487,23 @@ class GitRepository:
             return None
         return self._store.line_trees(start)
 
+    def has_stored_line_trees(self, start: str | None) -> bool:
+        """Whether the persistent cache has a line's trees (not read, nor checked, here)."""
+        return start is not None and self._store is not None and self._store.has_line_trees(start)
+
+    def stored_line_answers(self, start: str | None) -> dict[str, tuple[int, str] | None]:
+        """The lookups on a line the persistent cache kept (none without one)."""
+        if start is None or self._store is None:
+            return {}
+        return self._store.line_answers(start) or {}
+
+    def remember_line_answers(
+        self, start: str | None, answers: dict[str, tuple[int, str] | None]
+    ) -> None:
+        """Keep lookups on a line in the persistent cache."""
+        if start is not None and self._store is not None:
+            self._store.put_line_answers(start, answers)
+
     def remember_line_trees(self, start: str | None, trees: LineTrees) -> None:
         """Keep a line's trees (read here or by a child process) in the persistent cache."""
         if start is not None and self._store is not None:

@@ -48,6 +48,15 @@ class CommitStore(Protocol):
     def put_line_trees(self, start: str, trees: LineTrees) -> None:
         """Remember the trees of a first-parent line: history below a commit never changes."""
 
+    def has_line_trees(self, start: str) -> bool:
+        """Whether the trees of the line from `start` are stored (without reading them)."""
+
+    def line_answers(self, start: str) -> dict[str, tuple[int, str] | None] | None:
+        """Lookups of single trees on the line from `start` (LineTrees.get), as stored."""
+
+    def put_line_answers(self, start: str, answers: dict[str, tuple[int, str] | None]) -> None:
+        """Remember lookups on a line: what a tree's lookup answers never changes either."""
+
     def remerge(self, merge_id: str, context: str) -> Remerge | None:
         """How a merge compares with git's own merge of its parents, if stored under the same
         `context` (the settings libgit2's merge reads)."""
