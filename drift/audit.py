@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,9 +59,13 @@ def analyse(
     progress: ProgressSink | None = None,
     timings: dict[str, float] | None = None,
     repo: GitRepository | None = None,
+    meanwhile: Callable[[Report], None] | None = None,
 ) -> Analysis:
     """Walk, group and judge the repository at `path` once; `now` pins generated_at. `repo`:
-    the repository already opened for this audit (as the report cache opens it for its key)."""
+    the repository already opened for this audit (as the report cache opens it for its key).
+    `meanwhile` is given the report without its metrics while the metrics child may still be
+    at work: the caller's own work on the rest (drift.cli renders the JSON of the findings
+    and commits there) then overlaps the child's instead of following it."""
     sink = progress or NullProgress()
     clock = _Stopwatch(timings)
     repo = repo or open_repository(path, settings)
@@ -84,7 +89,7 @@ def analyse(
         base_lines = BaseLines.start(history)  # release identity's reading, there too
         children.callback(base_lines.close)
         run = _Run(repo, chain, settings, history, as_of, generated_at, base_lines, metrics)
-        return _judge(run, sink, clock)
+        return _judge(run, sink, clock, meanwhile)
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,9 @@ class _Run:
     metrics: MetricsAhead
 
 
-def _judge(run: _Run, sink: ProgressSink, clock: _Stopwatch) -> Analysis:
+def _judge(
+    run: _Run, sink: ProgressSink, clock: _Stopwatch, meanwhile: Callable[[Report], None] | None
+) -> Analysis:
     """Everything after the walk: changes, findings, the report, delivery and metrics."""
     repo, chain, settings, history = run.repo, run.chain, run.settings, run.history
     outside = sum(1 for c in history.order if history.outside_base(c))
@@ -134,6 +141,9 @@ def _judge(run: _Run, sink: ProgressSink, clock: _Stopwatch) -> Analysis:
     clock.lap("report")
     report.sections["delivery"] = scan_delivery(repo, chain.envs)
     clock.lap("delivery")
+    if meanwhile is not None:
+        meanwhile(report)
+        clock.lap("render_ahead")  # the JSON the CLI renders while the child may work on
     report.sections["metrics"] = run.metrics.result(grouping, findings)
     clock.lap("metrics")  # with a child: the wait for its answer
     return Analysis(repo, chain, settings, history, grouping, context, findings, report)

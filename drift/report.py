@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from drift import __version__
@@ -70,6 +71,12 @@ class Report:
             ),
         }
 
+    @cached_property
+    def finding_dicts(self) -> list[dict[str, Any]]:
+        """The findings as the JSON report lists them, made once: a view rendered while the
+        audit waits for its metrics (drift.cli) is then of the very list `to_dict` gives."""
+        return [f.to_dict() for f in self.findings]
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON report; the readiness score and the plan are computed from it."""
         data: dict[str, Any] = {
@@ -80,7 +87,7 @@ class Report:
             "settings": self.settings,
             "environments": self.environments,
             "summary": self.summary(),
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": self.finding_dicts,
             "changes": self.changes,
             "commits": self.commits,
             "notes": self.notes,

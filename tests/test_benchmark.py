@@ -54,7 +54,16 @@ def test_the_benchmark_prints_a_row_per_size_with_ratios_and_phases(
     git_cpu, drift_cpu = (float(x) for x in cells[8].split(" / "))
     assert git_cpu > 0 and drift_cpu > 0  # measured, with the children each waited for
     phases = dict(re.findall(r"(\w+) ([\d.]+)", cells[9]))
-    names = ["walk", "changes", "findings", "report", "delivery", "metrics", "render"]
+    names = [
+        "walk",
+        "changes",
+        "findings",
+        "report",
+        "delivery",
+        "render_ahead",
+        "metrics",
+        "render",
+    ]
     assert list(phases) == names
     assert "Re-run after 30 new commits on dev" in out
     later = re.search(

@@ -163,3 +163,62 @@ def test_the_memo_keeps_only_this_renderings_sections() -> None:
     memo: Memo = {"ci": ("stale digest", "[a section this report no longer has]")}
     render_json({"findings": findings, "n": 1}, memo)
     assert list(memo) == ["findings", "n"]
+
+
+@pytest.mark.parametrize("with_memo", [False, True])
+def test_a_section_rendered_ahead_is_used_only_for_that_very_value(with_memo: bool) -> None:
+    """`sections_ahead` renders a section before the rest of the report exists; its text is
+    written wherever the section is the same object, never for an equal one built anew."""
+    findings = [{"id": "pending-1", "kind": "pending"}]
+    commits = {"a" * 40: {"subject": "x"}}
+    ahead = json_report.sections_ahead({"findings": findings, "commits": commits})
+    assert {key: text for key, (_, text) in ahead.items()} == {
+        "findings": json_report._section(findings),
+        "commits": json_report._section(commits),
+    }
+    ahead["findings"] = (findings, "[1]")  # marked: the text given is the text written
+    ahead["commits"] = (commits, "[2]")
+    memo: Memo | None = {} if with_memo else None
+    same = {"findings": findings, "commits": commits}
+    assert json.loads(render_json(same, memo, ahead=ahead)) == {"findings": [1], "commits": [2]}
+    equal = {"findings": [dict(findings[0])], "commits": dict(commits)}
+    fresh: Memo | None = {} if with_memo else None  # the first memo knows "[1]" by digest
+    assert json.loads(render_json(equal, fresh, ahead=ahead)) == equal
+
+
+def test_the_cli_renders_findings_and_commits_while_the_metrics_are_computed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`drift audit --json` hands the analysis a `meanwhile` that renders the two longest
+    sections before it waits for the metrics; the file is the report, byte for byte."""
+    from drift.audit import analyse
+    from drift.cli import main
+
+    b = four_envs(tmp_path / "repo")
+    rendered: list[set[str]] = []
+    real = json_report.sections_ahead
+
+    def sections_ahead(sections: dict[str, Any]) -> json_report.Ahead:
+        rendered.append(set(sections))
+        return real(sections)
+
+    sections: list[int] = []  # each section rendered, by the id of its value
+    real_write = json_report._write
+
+    def write(value: Any, indent: str, out: list[str], depth: int) -> None:
+        if depth == 1:
+            sections.append(id(value))
+        real_write(value, indent, out, depth)
+
+    monkeypatch.setattr(json_report, "sections_ahead", sections_ahead)
+    monkeypatch.setattr("drift.cli.sections_ahead", sections_ahead)
+    monkeypatch.setattr(json_report, "_write", write)
+    out = tmp_path / "report.json"
+    assert main(["audit", str(b.path), "--json", str(out), "--no-cache", "-q"]) == 0
+    assert rendered == [{"findings", "commits"}]
+    assert len(sections) == len(set(sections))  # the two rendered ahead were not again
+    monkeypatch.setattr(json_report, "_write", real_write)
+    written = out.read_text()
+    report = analyse(Path(b.path), Settings()).report.to_dict()
+    for key in ("findings", "commits"):  # as a plain rendering writes them, byte for byte
+        assert f'\n  "{key}": {json_report._section(report[key])},\n' in written
