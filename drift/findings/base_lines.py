@@ -43,6 +43,7 @@ class BaseLines:
         self._from_child: set[int] = set()
         self._sent: set[int] = set()  # the lines the child reads
         self._answers: dict[int, dict[str, tuple[int, str] | None]] = {}
+        self._asked: dict[int, LineTrees] = {}  # the lines `inside` has taken, by environment
         self._grown: set[int] = set()  # lines with answers the persistent cache lacks
         self.forked = False
         """Whether a child process read the lines (for tests and --debug)."""
@@ -84,7 +85,10 @@ class BaseLines:
             answers = self._answers[env] = dict(self.history.repo.stored_line_answers(start))
         if tree in answers:
             return answers[tree]
-        found = self.trees(env).get(tree)
+        line = self._asked.get(env)
+        if line is None:  # once per line: `trees` takes a lock and finds the line's start
+            line = self._asked[env] = self.trees(env)
+        found = line.get(tree)
         if len(answers) < ANSWERS_KEPT:
             answers[tree] = found
             self._grown.add(env)
