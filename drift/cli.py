@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -575,11 +575,31 @@ def _crashed(exc: BaseException, debug: bool) -> int:
 
 
 def entry() -> None:
-    """Console-script entry point. The collector stays off to the end: the process ends with
-    the command, and turning it back on set off one last collection of everything the
-    command built (0.05 s at 300k commits), for memory about to be given back anyway."""
+    """Console-script entry point. The process ends with the command, so nothing it built is
+    given back object by object: the collector stays off (turning it back on set off one
+    last collection, 0.05 s at 300k commits), and the interpreter's teardown, which freed
+    every object one by one (0.06 s after a re-run at 100k commits, 0.10-0.15 s after a
+    cold audit at 300k), is skipped once the output is flushed. Every file, child process
+    and temporary folder of a command is closed by the command itself, not at exit."""
     gc.disable()
-    raise SystemExit(main())
+    code = main()
+    os._exit(flushed(code))
+
+
+def flushed(code: int) -> int:
+    """Flush what the command printed; the exit code, or EXIT_USAGE when the last of it
+    could not be written (a summary small enough to wait in the buffer, into a full disk)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            pass  # the reader left (`drift audit | head`), as main treats it
+        except OSError as exc:  # as main treats a write that fails
+            code = EXIT_USAGE
+            if stream is sys.stdout:
+                with suppress(OSError):  # nowhere left to say it: the exit code does
+                    print(f"drift: error: cannot write output: {exc.strerror}", file=sys.stderr)
+    return code
 
 
 __all__ = ["EXIT_USAGE", "build_parser", "entry", "load_report", "main"]

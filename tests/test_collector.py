@@ -75,28 +75,3 @@ def test_a_command_runs_without_the_collector_and_gives_it_back(
     assert gc.isenabled()
     assert main(["audit", str(tmp_path / "nothing-here")]) == 2
     assert gc.isenabled()
-
-
-def test_the_drift_command_never_turns_the_collector_back_on(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """`drift` (entry) ends the process with the command: turning the collector back on at
-    its end would only set off a collection of everything it built (0.05 s at 300k)."""
-    import drift.cli
-
-    seen: list[bool] = []
-
-    def spy_command(argv: Any) -> int:
-        seen.append(gc.isenabled())
-        return 0
-
-    monkeypatch.setattr(drift.cli, "_command", spy_command)
-    gc.enable()
-    try:
-        with pytest.raises(SystemExit) as exited:
-            drift.cli.entry()
-        assert exited.value.code == 0
-        assert seen == [False]
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
