@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pygit2
 
-from drift.commits import CommitInfo, clip_message
+from drift.commits import CommitInfo
 from drift.errors import DriftError, UnreadableObjectError
 from drift.git import gitcli
 from drift.git.commit_graph import CommitGraph, GraphError, LineCommit
+from drift.git.commit_info import decode_commit
 from drift.git.line_trees import LineTrees
 from drift.git.merges import MergeChecker, Remerge
 from drift.git.patchid import DiffTexts, MissingObjectError, patch_id
-from drift.git.store import ACTIVE_STORE, CommitStore
+from drift.git.store import ACTIVE_STORE, ChildInfos, CommitStore, InfoStore
 from drift.git.treediff import GITLINK_MODE, FileChange, diff_trees
 
 if TYPE_CHECKING:
@@ -83,13 +84,6 @@ class RefInfo:
         return self.name
 
 
-def _decode(raw: bytes, encoding: str | None) -> str:
-    try:
-        return raw.decode(encoding or "utf-8")
-    except (LookupError, UnicodeDecodeError):
-        return raw.decode("utf-8", errors="replace")
-
-
 GRAPH_STRIDE = 64
 """A walk asks the commit-graph for a commit it does not hold again only every this many
 commits: a graph holding none of a line (written for other branches) would otherwise cost a
@@ -104,6 +98,7 @@ class GitRepository:
         self._repo = repo
         self.path = path
         self._store = cache  # persistent per-commit results (drift.git.store); None: memory only
+        self._infos: InfoStore | None = cache  # stored commits' metadata (a child's: a reader)
         self._commits: dict[str, CommitInfo] = {}
         self._changes: dict[str, list[FileChange]] = {}
         self._asked_git: set[str] = set()  # commits git was asked about (once: it may fail)
@@ -139,9 +134,11 @@ class GitRepository:
         except pygit2.GitError as exc:
             raise DriftError(f"{path}: cannot open the git repository: {exc}") from exc
         opened = cls(repo, Path(found), cache if cache is not None else ACTIVE_STORE.get())
-        if opened._store is not None and opened.is_partial_clone:
-            # Missing blobs must fail loudly (see _guard); stored answers would hide them.
-            opened._store = None
+        if opened._store is not None and (opened.is_partial_clone or opened.is_shallow):
+            # Missing blobs must fail loudly (see _guard); stored answers would hide them. A
+            # shallow clone's cut commits have no parents here, but have them in a full clone
+            # sharing the cache: their diffs, patch ids and lines must not be kept as theirs.
+            opened._store = opened._infos = None
         return opened
 
     @classmethod
@@ -158,9 +155,19 @@ class GitRepository:
             )
         return repo
 
-    def forget_store(self) -> None:
-        """Use no persistent cache from here on (a forked child must not touch the parent's)."""
-        self._store = None
+    def forget_store(self, infos: ChildInfos | None = None) -> None:
+        """Use no persistent cache from here on (a forked child must not touch the parent's),
+        but read stored commits' metadata through `infos` (`infos_for_child`), if given."""
+        self._store, self._infos = None, infos
+
+    def infos_for_child(self) -> ChildInfos | None:
+        """Before a fork: the reader of stored commits' metadata a child may use."""
+        return self._store.infos_for_child() if self._store is not None else None
+
+    def keep_infos(self, infos: list[CommitInfo]) -> None:
+        """Remember commits' metadata a child read from the object store."""
+        if self._store is not None and infos:
+            self._store.put_commit_infos(infos)
 
     # -- repository state ------------------------------------------------------------
     @property
@@ -354,21 +361,8 @@ class GitRepository:
     def _to_info(self, raw: Any) -> CommitInfo:
         commit_id = str(raw.id)
         info = self._commits.get(commit_id)
-        if info is not None:
-            return info
-        encoding = raw.message_encoding
-        author = raw.author
-        info = CommitInfo(
-            id=commit_id,
-            parents=tuple(str(p) for p in raw.parent_ids),
-            tree=str(raw.tree_id),
-            author_name=_decode(author.raw_name, encoding),
-            author_email=_decode(author.raw_email, encoding),
-            author_time=int(author.time),
-            commit_time=int(raw.commit_time),
-            message=clip_message(_decode(raw.raw_message, encoding)),
-        )
-        self._commits[commit_id] = info
+        if info is None:
+            info = self._commits[commit_id] = decode_commit(raw)
         return info
 
     def walk(self, tips: list[str], hide: list[str]) -> Iterator[CommitInfo]:
@@ -534,16 +528,21 @@ class GitRepository:
         stack = list(tips)
         found: list[CommitInfo] = []
         known = self._commits.get
+        stored = self._infos.commit_infos_since(cutoff) if self._infos is not None else None
+        read: list[CommitInfo] = []  # from the object store: for the persistent cache
         try:
             while stack:
                 commit_id = stack.pop()
                 info = known(commit_id)
+                if info is None and stored and (info := stored.get(commit_id)) is not None:
+                    self._commits[commit_id] = info
                 if info is None:
                     raw = self._repo[commit_id]
                     if raw.commit_time < cutoff:
                         continue
                     if raw.commit_time >= since:
                         info = self._to_info(raw)
+                        read.append(info)
                     parents: tuple[str, ...] | list[str] = (
                         info.parents if info is not None else [str(p) for p in raw.parent_ids]
                     )
@@ -559,6 +558,8 @@ class GitRepository:
                         stack.append(parent)
         except (pygit2.GitError, KeyError) as exc:
             raise DriftError(f"history cannot be walked: {exc}") from exc
+        if self._infos is not None and read:
+            self._infos.put_commit_infos(read)
         found.sort(key=lambda info: (-info.commit_time, info.id))
         yield from found
 

@@ -1,11 +1,10 @@
 """The hook through which a persistent cache of per-commit results reaches the git layer.
 
-A commit id names its content, so a commit's file changes, patch ids and changed lines never
-change, nor does the first-parent line below it, nor (for a given libgit2 and merge
-configuration) how a merge compares with git's own merge of its parents: a store may keep them
-between runs. The
-git layer only sees this protocol; the SQLite implementation lives in `drift.ci.cache`.
-Without a store, nothing here is used.
+A commit id names its content, so a commit's metadata, file changes, patch ids and changed
+lines never change, nor does the first-parent line below it, nor (for a given libgit2 and
+merge configuration) how a merge compares with git's own merge of its parents: a store may
+keep them between runs. The git layer only sees this protocol; the SQLite implementation
+lives in `drift.ci.cache`. Without a store, nothing here is used.
 """
 
 from __future__ import annotations
@@ -19,12 +18,35 @@ from drift.git.merges import Remerge
 from drift.git.treediff import FileChange
 
 if TYPE_CHECKING:
+    from drift.commits import CommitInfo
     from drift.git.blobs import FileLines
     from drift.git.line_trees import LineTrees
 
 
-class CommitStore(Protocol):
+class InfoLookup(Protocol):
+    """Stored commits' metadata by id."""
+
+    def get(self, commit_id: str, /) -> CommitInfo | None:
+        """The commit's metadata, or None: not stored (or not usable)."""
+
+
+class InfoStore(Protocol):
+    """Commits' metadata kept between runs (what `drift.git.commit_info` decodes)."""
+
+    def commit_infos_since(self, time: int) -> InfoLookup:
+        """Every stored commit committed at or after `time`, by id: what a walk bounded by
+        age may meet (those it does not reach are never used)."""
+
+    def put_commit_infos(self, infos: list[CommitInfo]) -> None:
+        """Remember commits' metadata: a commit id fixes it."""
+
+
+class CommitStore(InfoStore, Protocol):
     """Per-commit results kept between runs; a miss (None) means: compute it."""
+
+    def infos_for_child(self) -> ChildInfos | None:
+        """Called before a fork: what the forked child may read of the stored commits'
+        metadata, through a connection of its own (None when the store cannot be read)."""
 
     def prefetch(self, commit_ids: list[str]) -> None:
         """Read ahead what is stored for these commits (file changes, patch ids), so that
@@ -69,6 +91,14 @@ class CommitStore(Protocol):
 
     def put_lines(self, commit_id: str, lines: list[FileLines]) -> None:
         """Remember them: the blobs are fixed by the commit id, the caps by the code."""
+
+
+class ChildInfos(InfoStore, Protocol):
+    """A forked child's reader of stored commit metadata. It saves nothing: what it is given
+    to keep, it hands back (`taken`) for the child to send to the parent."""
+
+    def taken(self) -> list[CommitInfo]:
+        """The commits' metadata put here since it was made."""
 
 
 ACTIVE_STORE: ContextVar[CommitStore | None] = ContextVar("drift_commit_store", default=None)

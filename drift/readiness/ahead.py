@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from drift.changes import Change, CopyLink, Grouping
+from drift.commits import CommitInfo
 from drift.findings.model import Finding
 from drift.git.repository import GitRepository
 from drift.parallel import fork_with_pipes, frame, parallel_allowed, stop, unframe
@@ -54,6 +55,7 @@ class MetricsAhead:
         self._sender: threading.Thread | None = None
         self.forked = False
         """Whether a child began the metrics (for tests and --debug)."""
+        self._repo: GitRepository | None = None  # the child's: it keeps what the child read
 
     @classmethod
     def start(
@@ -124,9 +126,17 @@ class MetricsAhead:
         except (EOFError, OSError, ValueError, TypeError):
             answer = None
         self.close()
-        return answer if isinstance(answer, dict) else None
+        if not (isinstance(answer, tuple) and len(answer) == 2 and isinstance(answer[0], dict)):
+            return None
+        metrics: dict[str, Any] = answer[0]
+        read = answer[1]
+        if self._repo is not None:  # what the child read of the window's commits, to keep
+            with contextlib.suppress(TypeError):
+                self._repo.keep_infos([CommitInfo(*fields) for fields in read])
+        return metrics
 
     def _fork(self, repo: GitRepository) -> None:
+        infos = repo.infos_for_child()  # the window's commits, as far as the cache has them
         forked = fork_with_pipes(2)
         if forked is None:  # refused: `result` computes the metrics here
             return
@@ -136,21 +146,22 @@ class MetricsAhead:
             try:
                 os.close(inbox_write)
                 os.close(answer_read)
-                repo.forget_store()  # the parent's persistent cache is the parent's
+                repo.forget_store(infos)  # the parent's persistent cache is the parent's
                 window = self._read()
                 with os.fdopen(inbox_read, "rb") as inbox:
                     draft = self._prepare(window, _grouping(unframe(inbox)))
                     pointed = unframe(inbox)
                 findings = [Finding(kind, fields, note) for kind, fields, note in pointed]
                 metrics = self._finish(draft, findings)
+                read = [_fields(c) for c in infos.taken()] if infos else []
                 with os.fdopen(answer_write, "wb") as out:
-                    out.write(frame(metrics))
+                    out.write(frame((metrics, read)))
                 status = 0
             finally:
                 os._exit(status)
         os.close(inbox_read)
         os.close(answer_write)
-        self._child, self.forked = pid, True
+        self._child, self.forked, self._repo = pid, True, repo
         self._to_child = os.fdopen(inbox_write, "wb")
         self._from_child = os.fdopen(answer_read, "rb")
         # No thread yet: the base-lines child is forked next, and a process forked while
@@ -178,3 +189,18 @@ def _grouping(message: Any) -> Grouping:
     change_of = {commit: change for change in changes for commit in change.commits}
     copies = [CopyLink(original, copy, method) for original, copy, method in copies_sent]
     return Grouping(changes, change_of, copies, [])
+
+
+def _fields(c: CommitInfo) -> tuple[str, tuple[str, ...], str, str, str, int, int, str]:
+    """A commit's metadata as marshal carries it, in `CommitInfo`'s order (not
+    dataclasses.astuple, which copies each field deeply: 10 us a commit)."""
+    return (
+        c.id,
+        c.parents,
+        c.tree,
+        c.author_name,
+        c.author_email,
+        c.author_time,
+        c.commit_time,
+        c.message,
+    )
