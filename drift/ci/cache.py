@@ -393,19 +393,7 @@ def _encode_infos(infos: list[CommitInfo]) -> tuple[int, bytes]:
     """One row for many commits: (their newest commit time, sealed entries). One digest and
     one marshal call for all: per commit, they cost a loading child 5-7 us, as long as
     reading the commit from the object store."""
-    entries = [
-        (
-            c.id,
-            c.parents,
-            c.tree,
-            c.author_name,
-            c.author_email,
-            c.author_time,
-            c.commit_time,
-            c.message,
-        )
-        for c in infos
-    ]
+    entries = [c.fields() for c in infos]
     return max(c.commit_time for c in infos), _sealed(entries)
 
 

@@ -153,7 +153,7 @@ class MetricsAhead:
                     pointed = unframe(inbox)
                 findings = [Finding(kind, fields, note) for kind, fields, note in pointed]
                 metrics = self._finish(draft, findings)
-                read = [_fields(c) for c in infos.taken()] if infos else []
+                read = [c.fields() for c in infos.taken()] if infos else []
                 with os.fdopen(answer_write, "wb") as out:
                     out.write(frame((metrics, read)))
                 status = 0
@@ -189,18 +189,3 @@ def _grouping(message: Any) -> Grouping:
     change_of = {commit: change for change in changes for commit in change.commits}
     copies = [CopyLink(original, copy, method) for original, copy, method in copies_sent]
     return Grouping(changes, change_of, copies, [])
-
-
-def _fields(c: CommitInfo) -> tuple[str, tuple[str, ...], str, str, str, int, int, str]:
-    """A commit's metadata as marshal carries it, in `CommitInfo`'s order (not
-    dataclasses.astuple, which copies each field deeply: 10 us a commit)."""
-    return (
-        c.id,
-        c.parents,
-        c.tree,
-        c.author_name,
-        c.author_email,
-        c.author_time,
-        c.commit_time,
-        c.message,
-    )
