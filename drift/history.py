@@ -137,15 +137,19 @@ class History:
                 break
         return commit_id in seen
 
-    def first_parent_line(self, env: int) -> Iterator[LineCommit]:
+    def first_parent_line(self, env: int, described: bool = False) -> Iterator[LineCommit]:
         """The environment's whole first-parent line, tip first, into the common base.
 
         Commits inside the base are read without decoding or caching them (a line can be
-        tens of thousands of commits long)."""
+        tens of thousands of commits long), unless the report will describe them
+        (`described`: GitRepository.described_line)."""
         for commit_id in self.first_parent[env]:
             info = self.commits[commit_id]
             yield LineCommit(commit_id, info.tree, info.commit_time, info.parents)
-        yield from self.repo.first_parent_walk(self.chain_exit(env))
+        exit_ = self.chain_exit(env)
+        yield from (
+            self.repo.described_line(exit_) if described else self.repo.first_parent_walk(exit_)
+        )
 
     def chain_exit(self, env: int) -> str | None:
         """The first commit of the environment's first-parent line inside the common base."""

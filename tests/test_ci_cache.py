@@ -117,6 +117,7 @@ def test_bad_rows_are_misses_not_answers(scenario: Scenario, tmp_path: Path) -> 
     _sql(tmp_path / FILENAME, "UPDATE line_trees SET data = substr(data, 1, length(data) - 1)")
     _sql(tmp_path / FILENAME, "UPDATE line_answers SET data = substr(data, 1, length(data) - 1)")
     _sql(tmp_path / FILENAME, "UPDATE remerges SET data = '[1, 2]'")
+    _sql(tmp_path / FILENAME, "UPDATE line_infos SET data = substr(data, 1, length(data) - 1)")
     data, cache = audited(scenario.path, tmp_path)
     assert data == expected
     assert cache is not None and cache.hits == 0 and cache.misses > 0

@@ -23,13 +23,13 @@ from drift.git import repository as repository_module
 from drift.git.repository import GitRepository
 from drift.git.store import using_store
 from drift.parallel import parallel_allowed
+from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
-from drift_fixtures.scenarios import release_lines
 
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
-    return release_lines(tmp_path_factory.mktemp("infos"))
+    return build_demo(tmp_path_factory.mktemp("infos"))
 
 
 def audit(
@@ -40,12 +40,7 @@ def audit(
     monkeypatch.setenv("DRIFT_JOBS", jobs)
     decoded: set[str] = set()
     real = repository_module.decode_commit  # type: ignore[attr-defined]
-
-    def counting(raw: Any) -> Any:
-        decoded.add(str(raw.id))
-        return real(raw)
-
-    monkeypatch.setattr(repository_module, "decode_commit", counting)
+    monkeypatch.setattr(repository_module, "decode_commit", _counting(real, decoded))
     cache = CommitCache.open(folder) if folder is not None else None
     with using_store(cache):
         data = run_audit(path, Settings(), now=0).to_dict()
@@ -55,11 +50,11 @@ def audit(
     return data, decoded
 
 
-def stored_ids(folder: Path) -> set[str]:
-    """Every commit id the cache's commit_infos rows hold (their digests checked)."""
+def stored_ids(folder: Path, table: str = "commit_infos") -> set[str]:
+    """Every commit id the cache's rows of `table` hold (their digests checked)."""
     conn = sqlite3.connect(folder / FILENAME)
     try:
-        rows = conn.execute("SELECT data FROM commit_infos").fetchall()
+        rows = conn.execute(f"SELECT data FROM {table}").fetchall()
     finally:
         conn.close()
     ids: set[str] = set()
@@ -83,12 +78,58 @@ def test_a_rerun_decodes_only_the_commits_the_cache_lacks(
 ) -> None:
     plain, everything = audit(scenario.path, None, monkeypatch, "1")
     cold, _ = audit(scenario.path, tmp_path, monkeypatch, "1")
-    stored = stored_ids(tmp_path)
+    window, line = stored_ids(tmp_path), stored_ids(tmp_path, "line_infos")
     warm, decoded = audit(scenario.path, tmp_path, monkeypatch, "1")
     assert plain == cold == warm
-    assert stored, "the fixture's window has commits inside the common base"
-    assert stored <= everything
-    assert decoded == everything - stored
+    assert window, "the window has commits inside the common base off prod's line"
+    assert line, "prod's line has commits inside the common base"
+    assert window <= everything and line <= everything
+    # What the cache holds is read from the object store no more. A commit of prod's line
+    # that grouping's own window walk meets before release identity walks the line is read
+    # there (the exact accounting of each walk is tested below, walk by walk).
+    assert decoded.isdisjoint(window)
+    assert len(decoded) < len(everything - line)
+
+
+def test_a_window_walk_reads_exactly_what_the_cache_lacks(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tips = sorted(set(_git(scenario.path, "rev-parse", "dev", "test", "staging", "prod").split()))
+    since = int(_git(scenario.path, "log", "-1", "--format=%ct", "dev")) - 200 * 86400
+    expected, first = _window(scenario.path, None, tips, since, monkeypatch)
+    assert first == {c.id for c in expected} and first  # no cache: every commit is read
+    _, again = _window(scenario.path, tmp_path, tips, since, monkeypatch)
+    assert again == first  # an empty cache: every commit is read, and kept
+    found, third = _window(scenario.path, tmp_path, tips, since, monkeypatch)
+    assert third == set() and found == expected
+
+
+def _window(
+    path: Path, folder: Path | None, tips: list[str], since: int, mp: pytest.MonkeyPatch
+) -> tuple[list[Any], set[str]]:
+    decoded: set[str] = set()
+    real = repository_module.decode_commit  # type: ignore[attr-defined]
+    mp.setattr(repository_module, "decode_commit", _counting(real, decoded))
+    cache = CommitCache.open(folder) if folder is not None else None
+    found = list(GitRepository.open(path, cache).walk_window(tips, since))
+    if cache is not None:
+        cache.close()
+    mp.setattr(repository_module, "decode_commit", real)
+    return found, decoded
+
+
+def _counting(real: Any, decoded: set[str]) -> Any:
+    def decode(raw: Any) -> Any:
+        decoded.add(str(raw.id))
+        return real(raw)
+
+    return decode
+
+
+def _git(path: Path, *argv: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(path), *argv], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_a_forked_child_reads_the_cache_and_hands_back_what_it_read(
@@ -101,7 +142,12 @@ def test_a_forked_child_reads_the_cache_and_hands_back_what_it_read(
     plain, _ = audit(scenario.path, None, monkeypatch, "1")
     audit(scenario.path, tmp_path / "here", monkeypatch, "1")
     forked, _ = audit(scenario.path, tmp_path / "child", monkeypatch, "2")
-    assert stored_ids(tmp_path / "child") == stored_ids(tmp_path / "here") != set()
+    here, child = stored_ids(tmp_path / "here"), stored_ids(tmp_path / "child")
+    line = stored_ids(tmp_path / "here", "line_infos")
+    assert line == stored_ids(tmp_path / "child", "line_infos")
+    # Forked right after the walk, the child reads commits that this process, computing the
+    # metrics after the findings, had decoded already for them (prod's line, for one).
+    assert here and here <= child
     assert rows(tmp_path / "child") == 1
     again, _ = audit(scenario.path, tmp_path / "child", monkeypatch, "2")
     assert plain == forked == again
@@ -109,12 +155,17 @@ def test_a_forked_child_reads_the_cache_and_hands_back_what_it_read(
 
 
 def _rewrite(folder: Path, damage: Any) -> None:
+    """Every row of commits' metadata damaged alike: the window's and the described line's."""
     conn = sqlite3.connect(folder / FILENAME)
     try:
         with conn:
             for rowid, blob in conn.execute("SELECT rowid, data FROM commit_infos").fetchall():
                 conn.execute(
                     "UPDATE commit_infos SET data = ? WHERE rowid = ?", (damage(blob), rowid)
+                )
+            for start, blob in conn.execute("SELECT start, data FROM line_infos").fetchall():
+                conn.execute(
+                    "UPDATE line_infos SET data = ? WHERE start = ?", (damage(blob), start)
                 )
     finally:
         conn.close()
@@ -170,3 +221,88 @@ def test_a_shallow_clone_never_uses_the_cache(scenario: Scenario, tmp_path: Path
         shallow = GitRepository.open(clone)
         assert shallow.is_shallow and shallow._store is None and shallow._infos is None
         assert GitRepository.open(scenario.path)._store is cache
+
+
+def _linear(path: Path, count: int) -> list[str]:
+    """A repository of `count` commits on one line; their ids, newest first."""
+    _git(path.parent, "init", "-q", str(path))
+    for n in range(count):
+        (path / "f.txt").write_text(f"{n}\n")
+        _git(path, "add", "f.txt")
+        _git(path, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "-m", f"c{n}")
+    return _git(path, "rev-list", "--first-parent", "HEAD").split()
+
+
+def _described(
+    path: Path, folder: Path | None, start: str, mp: pytest.MonkeyPatch
+) -> tuple[list[str], set[str]]:
+    decoded: set[str] = set()
+    real = repository_module.decode_commit  # type: ignore[attr-defined]
+    mp.setattr(repository_module, "decode_commit", _counting(real, decoded))
+    cache = CommitCache.open(folder) if folder is not None else None
+    repo = GitRepository.open(path, cache)
+    line = [c.id for c in repo.described_line(start)]
+    assert all(repo.commit(c).id == c for c in line)  # every commit of it is described
+    if cache is not None:
+        cache.close()
+    mp.setattr(repository_module, "decode_commit", real)
+    return line, decoded
+
+
+def _starts(folder: Path) -> dict[str, str | None]:
+    conn = sqlite3.connect(folder / FILENAME)
+    try:
+        return dict(conn.execute("SELECT start, rest FROM line_infos").fetchall())
+    finally:
+        conn.close()
+
+
+def test_a_described_line_is_kept_as_rows_each_new_one_ending_where_an_older_begins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line whose start moves up is read from the object store only above the old start,
+    and the cache grows by those commits, not by the whole line again."""
+    path, cache = tmp_path / "repo", tmp_path / "cache"
+    ids = _linear(path, 8)  # newest first: ids[0] is c7
+    c5, c6, c7 = ids[2], ids[1], ids[0]
+
+    def line(start: str) -> list[str]:
+        return _git(path, "rev-list", "--first-parent", start).split()
+
+    assert _described(path, None, c5, monkeypatch) == (line(c5), set(line(c5)))
+    assert _described(path, cache, c5, monkeypatch) == (line(c5), set(line(c5)))
+    assert _described(path, cache, c7, monkeypatch) == (line(c7), {c7, c6})
+    assert _starts(cache) == {c5: None, c7: c5}
+    assert _described(path, cache, c7, monkeypatch) == (line(c7), set())
+    assert _described(path, cache, c6, monkeypatch) == (line(c6), {c6})  # not a row's start
+    assert _starts(cache) == {c5: None, c7: c5, c6: c5}
+
+    conn = sqlite3.connect(cache / FILENAME)
+    with conn:  # c5's row cut short: its digest fails, and the line below c5 is read again
+        conn.execute("UPDATE line_infos SET data = substr(data, 1, 60) WHERE start = ?", (c5,))
+    conn.close()
+    assert _described(path, cache, c7, monkeypatch) == (line(c7), set(line(c5)))
+    assert _described(path, cache, c7, monkeypatch) == (line(c7), set())  # c5's row mended
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda e: e[1:],  # its start is missing: the line does not begin where it says
+        lambda e: [e[0], *e[2:]],  # a commit left out: a link broken
+        lambda e: [(*e[0][:1], (), *e[0][2:]), *e[1:]],  # the first one without parents
+        lambda e: e[:-1],  # it stops above where it says the next row begins
+    ],
+)
+def test_a_described_line_that_is_not_one_is_a_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: Any
+) -> None:
+    path, cache = tmp_path / "repo", tmp_path / "cache"
+    ids = _linear(path, 5)
+    _described(path, cache, ids[0], monkeypatch)
+    conn = sqlite3.connect(cache / FILENAME)
+    with conn:
+        (blob,) = conn.execute("SELECT data FROM line_infos").fetchone()
+        conn.execute("UPDATE line_infos SET data = ?", (_sealed(damage(marshal.loads(blob[32:]))),))
+    conn.close()
+    assert _described(path, cache, ids[0], monkeypatch) == (ids, set(ids))

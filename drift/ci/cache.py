@@ -49,6 +49,7 @@ _SCHEMA = (
     "CREATE TABLE line_answers (start TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID",
     "CREATE TABLE commit_infos (newest INTEGER NOT NULL, data BLOB NOT NULL)",
     "CREATE INDEX commit_infos_by_newest ON commit_infos (newest)",
+    "CREATE TABLE line_infos (start TEXT PRIMARY KEY, rest TEXT, data BLOB NOT NULL) WITHOUT ROWID",
 )
 _TABLES = {
     "meta",
@@ -59,6 +60,7 @@ _TABLES = {
     "similar_lines",
     "line_answers",
     "commit_infos",
+    "line_infos",
 }
 _MAX_LINES_ROW = 256 * 1024
 """A commit whose changed lines take more is read again next time: blobs.py caps what one
@@ -110,6 +112,7 @@ class CommitCache:
         self._new_remerges: dict[str, str] = {}
         self._new_similar: dict[str, bytes] = {}
         self._new_infos: list[CommitInfo] = []
+        self._new_line_infos: dict[str, tuple[str | None, bytes]] = {}
         self._ahead: set[str] = set()
         """Commits whose rows were read ahead: a commit here and not below is a miss."""
         self._ahead_changes: dict[str, Any] = {}
@@ -246,6 +249,22 @@ class CommitCache:
         """Queue commits' metadata for saving (one row for all of this run's)."""
         self._new_infos.extend(infos)
 
+    def line_info_starts(self) -> set[str]:
+        """Where stored described lines begin (one small query)."""
+        rows = self._rows("SELECT start FROM line_infos", ())
+        return {str(row[0]) for row in rows or ()}
+
+    def line_infos(self, start: str) -> tuple[list[CommitInfo], str | None] | None:
+        """A described line's metadata, checked by digest, shape and links; None on a miss."""
+        row = self._one("SELECT rest, data FROM line_infos WHERE start = ?", (start,))
+        decoded = _decode_line_infos(start, row[0], row[1]) if row is not None else None
+        self._count(decoded is not None)
+        return decoded
+
+    def put_line_infos(self, start: str, infos: list[CommitInfo], rest: str | None) -> None:
+        """Queue a described line for saving."""
+        self._new_line_infos[start] = (rest, _sealed([c.fields() for c in infos]))
+
     def infos_for_child(self) -> ChildReader | None:
         """A reader for a child about to be forked: the file is checked (or rebuilt) here
         first, as this process would on first use, so the child only reads."""
@@ -262,6 +281,7 @@ class CommitCache:
             or self._new_remerges
             or self._new_similar
             or self._new_infos
+            or self._new_line_infos
         )
         if self._unopened and not new:
             self._unopened = False  # never used: nothing to check or save
@@ -289,6 +309,10 @@ class CommitCache:
                 )
                 conn.executemany(
                     "INSERT OR REPLACE INTO similar_lines VALUES (?, ?)", self._new_similar.items()
+                )
+                conn.executemany(
+                    "INSERT OR REPLACE INTO line_infos VALUES (?, ?, ?)",
+                    [(start, rest, data) for start, (rest, data) in self._new_line_infos.items()],
                 )
                 if self._new_infos:
                     conn.execute(
@@ -433,6 +457,26 @@ def _decode_info(entry: tuple[Any, ...]) -> CommitInfo | None:
     ):
         return CommitInfo(*entry)
     return None
+
+
+def _decode_line_infos(
+    start: str, rest: Any, data: Any
+) -> tuple[list[CommitInfo], str | None] | None:
+    """A sealed row (`_unsealed`) of entries (`_decode_info`) that is the first-parent line
+    from `start` down to `rest`: each entry's first parent is the next one's id, the last's
+    is `rest` (or it has none, and `rest` is None)."""
+    entries = _unsealed(data)
+    if type(entries) is not list or not entries or not (rest is None or _is_oid(rest)):
+        return None
+    infos: list[CommitInfo] = []
+    expected: str | None = start
+    for entry in entries:
+        info = _decode_info(entry) if type(entry) is tuple and len(entry) == 8 else None
+        if info is None or info.id != expected:
+            return None
+        infos.append(info)
+        expected = info.parents[0] if info.parents else None
+    return (infos, rest) if expected == rest else None
 
 
 def _open(path: Path, notes: list[str]) -> sqlite3.Connection | None:

@@ -91,7 +91,7 @@ def untested_releases(ctx: AuditContext) -> list[Finding]:
 def _untested_on(ctx: AuditContext, up: int, down: int) -> list[Finding]:
     index = tree_index(ctx, up)
     findings: list[Finding] = []
-    for line in ctx.history.first_parent_line(down):
+    for line in ctx.history.first_parent_line(down, described=True):  # each may be reported
         release, when = line.id, line.time
         if index.lookup(line.tree, when) is not None:
             continue

@@ -413,6 +413,48 @@ class GitRepository:
         except (KeyError, ValueError) as exc:
             raise _unreadable(cursor) from exc
 
+    def described_line(self, start: str | None) -> Iterator[LineCommit]:
+        """The first-parent line from `start`, as `first_parent_walk` gives it, with every
+        commit decoded (and kept in memory): release identity walks the most downstream line
+        inside the common base, and the report then describes nearly every commit on it.
+
+        With a persistent cache, the line is kept there too, as rows each running from
+        where a walk began down to where an earlier row begins: a later walk from a newer
+        start reads only the commits above the first row it meets, so the cache grows with
+        new commits, not by a whole line each time the line's start moves."""
+        store = self._store
+        if store is None:
+            yield from self._decoded_line(start)
+            return
+        kept, loaded = store.line_info_starts(), set()
+        cursor, segment_start = start, start
+        segment: list[CommitInfo] = []
+        while cursor is not None:
+            row = store.line_infos(cursor) if cursor in kept and cursor not in loaded else None
+            if row is not None:
+                loaded.add(cursor)
+                if segment and segment_start is not None:
+                    store.put_line_infos(segment_start, segment, cursor)
+                infos, cursor = row
+                for info in infos:
+                    info = self._commits.setdefault(info.id, info)
+                    yield LineCommit(info.id, info.tree, info.commit_time, info.parents)
+                segment_start, segment = cursor, []
+                continue
+            info = self.commit(cursor)
+            segment.append(info)
+            yield LineCommit(info.id, info.tree, info.commit_time, info.parents)
+            cursor = info.parents[0] if info.parents else None
+        if segment and segment_start is not None:
+            store.put_line_infos(segment_start, segment, None)
+
+    def _decoded_line(self, start: str | None) -> Iterator[LineCommit]:
+        cursor = start
+        while cursor is not None:
+            info = self.commit(cursor)
+            yield LineCommit(info.id, info.tree, info.commit_time, info.parents)
+            cursor = info.parents[0] if info.parents else None
+
     def line_trees(self, start: str | None) -> LineTrees:
         """Tree id -> the earliest (time, commit) carrying it along the first-parent line from
         `start`: each line commit at its own time, each parent its merges brought in at the

@@ -44,6 +44,17 @@ class InfoStore(Protocol):
 class CommitStore(InfoStore, Protocol):
     """Per-commit results kept between runs; a miss (None) means: compute it."""
 
+    def line_info_starts(self) -> set[str]:
+        """The commits where a stored described line (`line_infos`) begins."""
+
+    def line_infos(self, start: str) -> tuple[list[CommitInfo], str | None] | None:
+        """The metadata of the first-parent line from `start`, in order, down to (not
+        including) `rest`, where another stored line begins (None: to the root); None on a
+        miss or a row that is not such a line."""
+
+    def put_line_infos(self, start: str, infos: list[CommitInfo], rest: str | None) -> None:
+        """Remember a first-parent line's metadata from `start` down to `rest`."""
+
     def infos_for_child(self) -> ChildInfos | None:
         """Called before a fork: what the forked child may read of the stored commits'
         metadata, through a connection of its own (None when the store cannot be read)."""
