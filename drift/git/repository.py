@@ -423,17 +423,16 @@ class GitRepository:
         start reads only the commits above the first row it meets, so the cache grows with
         new commits, not by a whole line each time the line's start moves."""
         store = self._store
-        if store is None:
-            yield from self._decoded_line(start)
-            return
-        kept, loaded = store.line_info_starts(), set()
+        kept, loaded = store.line_info_starts() if store is not None else set(), set()
         cursor, segment_start = start, start
         segment: list[CommitInfo] = []
         while cursor is not None:
-            row = store.line_infos(cursor) if cursor in kept and cursor not in loaded else None
+            row = None
+            if store is not None and cursor in kept and cursor not in loaded:
+                row = store.line_infos(cursor)
             if row is not None:
                 loaded.add(cursor)
-                if segment and segment_start is not None:
+                if store is not None and segment and segment_start is not None:
                     store.put_line_infos(segment_start, segment, cursor)
                 infos, cursor = row
                 for info in infos:
@@ -445,15 +444,8 @@ class GitRepository:
             segment.append(info)
             yield LineCommit(info.id, info.tree, info.commit_time, info.parents)
             cursor = info.parents[0] if info.parents else None
-        if segment and segment_start is not None:
+        if store is not None and segment and segment_start is not None:
             store.put_line_infos(segment_start, segment, None)
-
-    def _decoded_line(self, start: str | None) -> Iterator[LineCommit]:
-        cursor = start
-        while cursor is not None:
-            info = self.commit(cursor)
-            yield LineCommit(info.id, info.tree, info.commit_time, info.parents)
-            cursor = info.parents[0] if info.parents else None
 
     def line_trees(self, start: str | None) -> LineTrees:
         """Tree id -> the earliest (time, commit) carrying it along the first-parent line from
