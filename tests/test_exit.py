@@ -67,17 +67,29 @@ def test_output_that_fails_at_the_last_flush_is_an_error_not_lost(tmp_path: Path
     assert proc.stderr == "drift: error: cannot write output: File too large\n"
 
 
-def test_a_reader_that_left_is_not_an_error() -> None:
+@pytest.mark.parametrize(
+    "body",
+    [
+        # the pipe breaks while the command writes: main answers it
+        "print('x\\n' * 100_000); return 0",
+        # the pipe is gone before the last few bytes, still in the buffer, are flushed at
+        # the end: `flushed` answers it (the command waits until the reader has left)
+        "sys.stdin.readline(); sys.stdout.write('x' * 10); return 0",
+    ],
+)
+def test_a_reader_that_left_is_not_an_error(body: str) -> None:
     """`drift audit | head -1`: the rest has nowhere to go, and that is what was asked."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", _ENTRY.format(body="print('x\\n' * 100_000); return 0")],
+        [sys.executable, "-c", _ENTRY.format(body=body)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert proc.stdout is not None and proc.stderr is not None
-    assert proc.stdout.readline() == "x\n"
-    proc.stdout.close()
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader leaves before the command ends
+    proc.stdin.write("the reader left\n")
+    proc.stdin.close()
     assert proc.wait() == 0
     assert proc.stderr.read() == ""
 

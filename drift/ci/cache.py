@@ -404,9 +404,6 @@ class StoredInfos:
     def __init__(self, entries: dict[str, tuple[Any, ...]]) -> None:
         self._entries = entries
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     def get(self, commit_id: str, /) -> CommitInfo | None:
         """The commit's metadata, if stored and well-formed."""
         entry = self._entries.get(commit_id)

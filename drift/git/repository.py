@@ -568,7 +568,7 @@ class GitRepository:
             while stack:
                 commit_id = stack.pop()
                 info = known(commit_id)
-                if info is None and stored and (info := stored.get(commit_id)) is not None:
+                if info is None and stored is not None and (info := stored.get(commit_id)):
                     self._commits[commit_id] = info
                 if info is None:
                     raw = self._repo[commit_id]

@@ -55,7 +55,7 @@ class MetricsAhead:
         self._sender: threading.Thread | None = None
         self.forked = False
         """Whether a child began the metrics (for tests and --debug)."""
-        self._repo: GitRepository | None = None  # the child's: it keeps what the child read
+        self._repo: GitRepository | None = None  # set at a fork: keeps what the child read
 
     @classmethod
     def start(
