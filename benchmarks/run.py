@@ -11,7 +11,9 @@ the ratio drift/git cold (`--no-cache`) and warm (a filled `--cache`), peak memo
 largest process, and drift's phase times (`--timings`: a line per phase, where `--debug` would
 add a line per finding and the time to write them). Then, on a bare copy with 1,000 new
 commits on dev (`--new-commits`), git and drift again, drift with a copy of the cache the
-warm runs used: what a weekly job costs after a week's work, with its phase times.
+warm runs used: what a weekly job costs after a week's work, with its phase times; and once
+more on a copy where that week ends with a release through every environment (each merged
+into the next one down), which moves the common base up to dev's tip.
 `--commit-graph` runs all of it on a bare copy where `git commit-graph write --reachable`
 has run (what `git gc` and `git maintenance` leave; a fresh clone has no graph): git and drift
 both read it; the copy with new commits then has a graph that does not hold them.
@@ -133,6 +135,41 @@ def with_new_commits(repo: Path, count: int = 1000) -> Path:
     return plus
 
 
+def with_release(plus: Path) -> Path:
+    """A bare copy of `plus` (objects hard-linked) where each environment is merged into the
+    next one down, keeping the upstream's tree, as a release through every environment does:
+    the common base moves up to dev's tip, and with it where every line enters it. Made once."""
+    released = plus.with_name(f"{plus.name.removesuffix('.git')}-released.git")
+    if released.exists():
+        return released
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", "--local", str(plus), str(released)], check=True
+    )
+    for up, down in itertools.pairwise(ENVS):
+        tree, when = subprocess.run(
+            ["git", "log", "-1", "--format=%T %ct", up],
+            cwd=released,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        who = {"NAME": "Bench", "EMAIL": "bench@example.com", "DATE": f"{int(when) + 60} +0000"}
+        env = {
+            **os.environ,
+            **{f"GIT_{r}_{k}": v for r in ("AUTHOR", "COMMITTER") for k, v in who.items()},
+        }
+        merge = subprocess.run(
+            ["git", "commit-tree", tree, "-p", down, "-p", up, "-m", f"Release {up} into {down}"],
+            cwd=released,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        subprocess.run(["git", "update-ref", f"refs/heads/{down}", merge], cwd=released, check=True)
+    return released
+
+
 def with_commit_graph(repo: Path) -> Path:
     """A bare copy of `repo` (objects hard-linked) with a commit-graph file, made once."""
     graphed = repo.with_name(f"{repo.name}-graph.git")
@@ -197,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     byte_compiled()
     rows = []
-    later: list[tuple[int, list[Sample], list[Sample]]] = []
+    later: list[tuple[str, int, list[Sample], list[Sample]]] = []
     for commits in args.commits:
         repo = repository(commits, args.seed, args.work, args.drifting)
         mode = ("-drifting" if args.drifting else "") + ("-graph" if args.commit_graph else "")
@@ -215,35 +252,44 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((commits, divergence(repo), gits, colds, warms))
         if args.new_commits:
             plus = with_new_commits(repo, args.new_commits)
-            later_gits, laters = [], []
-            for _ in range(args.runs):
-                week = cache.with_name(cache.name + "-week")  # last week's cache, unchanged
-                shutil.rmtree(week, ignore_errors=True)
-                shutil.copytree(cache, week)
-                later_gits.append(git_pipeline(plus))
-                laters.append(drift(plus, out, ["--cache", str(week)]))
-            later.append((commits, later_gits, laters))
+            released = with_release(plus)
+            for name, target in (("new commits", plus), ("released", released)):
+                later_gits, laters = [], []
+                for _ in range(args.runs):
+                    week = cache.with_name(cache.name + "-week")  # last week's cache, unchanged
+                    shutil.rmtree(week, ignore_errors=True)
+                    shutil.copytree(cache, week)
+                    later_gits.append(git_pipeline(target))
+                    laters.append(drift(target, out, ["--cache", str(week)]))
+                later.append((name, commits, later_gits, laters))
     if args.drifting:
         print("Repositories whose last stretch is a release freeze (--drifting):")
     if args.commit_graph:
         print("With a commit-graph file (git commit-graph write --reachable), git and drift:")
     print_table(rows)
-    if later:
-        print(
-            f"\nRe-run after {args.new_commits:,} new commits on dev, "
-            "with the cache of the run before:"
-        )
+    titles = {
+        "new commits": f"Re-run after {args.new_commits:,} new commits on dev",
+        "released": f"Re-run after {args.new_commits:,} new commits on dev and a release "
+        "through every environment (the common base moves up to dev's tip)",
+    }
+    for name, title in titles.items():
+        rows_later = [row[1:] for row in later if row[0] == name]
+        if not rows_later:
+            continue
+        print(f"\n{title}, with the cache of the run before:")
         print(
             "| commits | git pipeline | drift | drift/git | peak MiB drift "
-            "| drift phases (median s) |"
+            "| CPU s git / drift | drift phases (median s) |"
         )
-        print("|---|---|---|---|---|---|")
-        for commits, later_gits, laters in later:
+        print("|---|---|---|---|---|---|---|")
+        for commits, later_gits, laters in rows_later:
             g = statistics.median(x.seconds for x in later_gits)
             d = statistics.median(x.seconds for x in laters)
             peak = max(x.peak_mib for x in laters)
+            cpu = f"{statistics.median(x.cpu for x in later_gits):.2f} / "
+            cpu += f"{statistics.median(x.cpu for x in laters):.2f}"
             print(
-                f"| {commits:,} | {g:.2f} s | {d:.2f} s | {d / g:.2f} | {peak:.0f} "
+                f"| {commits:,} | {g:.2f} s | {d:.2f} s | {d / g:.2f} | {peak:.0f} | {cpu} "
                 f"| {median_phases(laters)} |"
             )
     return 0

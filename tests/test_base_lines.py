@@ -37,9 +37,9 @@ def count_reads_here(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     starts: list[str | None] = []
     real = GitRepository.line_trees
 
-    def line_trees(self: GitRepository, start: str | None) -> LineTrees:
+    def line_trees(self: GitRepository, start: str | None, stops: Any = ()) -> LineTrees:
         starts.append(start)
-        return real(self, start)
+        return real(self, start, stops)
 
     monkeypatch.setattr(GitRepository, "line_trees", line_trees)
     return starts

@@ -46,10 +46,10 @@ def test_the_benchmark_prints_a_row_per_size_with_ratios_and_phases(
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("| 1,200 |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    git, cold, ratio = float(cells[2][:-2]), float(cells[3][:-2]), float(cells[4])
+    git_s, cold, ratio = float(cells[2][:-2]), float(cells[3][:-2]), float(cells[4])
     half = 0.005  # the printed seconds are rounded; the ratio is of the unrounded medians
-    assert git > 0 and cold > 0
-    assert (cold - half) / (git + half) <= ratio <= (cold + half) / (git - half)
+    assert git_s > 0 and cold > 0
+    assert (cold - half) / (git_s + half) <= ratio <= (cold + half) / (git_s - half)
     assert int(cells[1].replace(",", "")) > 0  # commits outside the common base
     git_cpu, drift_cpu = (float(x) for x in cells[8].split(" / "))
     assert git_cpu > 0 and drift_cpu > 0  # measured, with the children each waited for
@@ -65,13 +65,25 @@ def test_the_benchmark_prints_a_row_per_size_with_ratios_and_phases(
         "render",
     ]
     assert list(phases) == names
-    assert "Re-run after 30 new commits on dev" in out
-    later = re.search(
-        r"^\| 1,200 \| [\d.]+ s \| [\d.]+ s \| [\d.]+ \| \d+ \| (.*) \|$", out, re.MULTILINE
+    assert "Re-run after 30 new commits on dev, with" in out
+    assert "Re-run after 30 new commits on dev and a release through every environment" in out
+    later = re.findall(
+        r"^\| 1,200 \| [\d.]+ s \| [\d.]+ s \| [\d.]+ \| \d+ \| ([\d.]+) / ([\d.]+) \| (.*) \|$",
+        out,
+        re.MULTILINE,
     )
-    assert later is not None  # the re-run's row, with the phases of its audit
-    assert list(dict(re.findall(r"(\w+) ([\d.]+)", later[1]))) == names
+    assert len(later) == 2  # each re-run's row, with CPU and the phases of its audit
+    for git_cpu_text, drift_cpu_text, phases_text in later:
+        assert float(git_cpu_text) > 0 and float(drift_cpu_text) > 0
+        assert list(dict(re.findall(r"(\w+) ([\d.]+)", phases_text))) == names
     assert (tmp_path / "r1200-s1-plus30.git").is_dir()
+    released = tmp_path / "r1200-s1-plus30-released.git"
+    dev = git(released, "rev-parse", "dev")
+    assert git(released, "merge-base", "--octopus", "dev", "test", "staging", "prod") == dev
+    for env in ("test", "staging", "prod"):  # each a merge keeping its upstream's tree
+        assert git(released, "rev-parse", f"{env}^{{tree}}") == git(
+            released, "rev-parse", "dev^{tree}"
+        )
 
 
 def test_the_benchmark_times_drift_byte_compiled(tmp_path: Path) -> None:

@@ -186,15 +186,39 @@ class CommitCache:
         self._new_ids[(commit_id, int(inverse))] = value
 
     def line_trees(self, start: str) -> LineTrees | None:
-        """A first-parent line's trees, checked by digest and shape; None on a miss."""
-        row = self._one("SELECT data FROM line_trees WHERE start = ?", (start,))
-        decoded = _decode_line_trees(row[0]) if row is not None else None
-        self._count(decoded is not None)
-        return decoded
+        """A first-parent line's trees, checked by digest and shape; None on a miss. A row
+        that stops at another row's start is chained to that row's line: the whole chain is
+        read, and any bad or missing link (or more than `MAX_CHAIN` rows) is a miss."""
+        first: LineTrees | None = None
+        last: LineTrees | None = None
+        cursor: str | None = start
+        for _ in range(line_trees.MAX_CHAIN):
+            row = self._one("SELECT data FROM line_trees WHERE start = ?", (cursor,))
+            decoded = _decode_line_trees(row[0]) if row is not None else None
+            self._count(decoded is not None)
+            if decoded is None:
+                return None
+            if last is None:
+                first = decoded
+            else:
+                last.chained(decoded)
+            last, cursor = decoded, decoded.stop
+            if cursor is None:
+                return first
+        return None
 
     def put_line_trees(self, start: str, trees: LineTrees) -> None:
-        """Queue a line's trees for saving."""
+        """Queue a line's trees for saving: a chained line as its first segment and where it
+        stops (the rest is stored under that start), one too long to be read back
+        (`MAX_CHAIN`) as one merged segment."""
+        if trees.depth >= line_trees.MAX_CHAIN:
+            trees = trees.merged()
         self._new_lines[start] = _encode_line_trees(trees)
+
+    def line_tree_starts(self) -> frozenset[str]:
+        """Where stored lines begin (one small query: a row per line start ever read)."""
+        rows = self._rows("SELECT start FROM line_trees", ())
+        return frozenset(str(row[0]) for row in rows or ())
 
     def has_line_trees(self, start: str) -> bool:
         """Whether a line's trees are stored, without reading them (checked when read)."""
@@ -604,12 +628,22 @@ def _unsealed(blob: Any) -> Any:
 
 
 def _encode_line_trees(trees: LineTrees) -> bytes:
-    return _sealed(trees.packed())
+    return _sealed((trees.stop, trees.packed()))
 
 
 def _decode_line_trees(blob: Any) -> LineTrees | None:
-    """A sealed row (`_unsealed`), then its shape (`LineTrees.unpacked`)."""
-    return LineTrees.unpacked(_unsealed(blob))
+    """A sealed row (`_unsealed`), then its shape: where the segment stops (None or a commit
+    id) and the segment (`LineTrees.unpacked`)."""
+    value = _unsealed(blob)
+    if not (type(value) is tuple and len(value) == 2):
+        return None
+    stop, packed = value
+    if not (stop is None or (type(stop) is str and _OID.fullmatch(stop))):
+        return None
+    trees = LineTrees.unpacked(packed)
+    if trees is not None:
+        trees.stop = stop
+    return trees
 
 
 def _decode_answers(blob: Any) -> dict[str, tuple[int, str] | None] | None:

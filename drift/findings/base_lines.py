@@ -9,7 +9,9 @@ run a second process (not Linux), on a single core, or with `DRIFT_JOBS=1`, the 
 are read here, lazily, as before; a child that fails is replaced by the same reading here.
 Both ways give the same mapping, and the same reports (tested). History below a commit never
 changes, so each line's trees are kept in the persistent cache (drift.ci.cache): a line it has
-is neither read nor sent for again.
+is neither read nor sent for again. A line whose start moved up (a promotion moved the common
+base) is read down to the first start the cache has a line for, and chained to that line: a
+weekly job reads the week's part of each line, not the whole line again.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class BaseLines:
         self._answers: dict[int, dict[str, tuple[int, str] | None]] = {}
         self._asked: dict[int, LineTrees] = {}  # the lines `inside` has taken, by environment
         self._grown: set[int] = set()  # lines with answers the persistent cache lacks
+        self._stops: frozenset[str] | None = None  # where the stored lines begin
         self.forked = False
         """Whether a child process read the lines (for tests and --debug)."""
 
@@ -68,8 +71,15 @@ class BaseLines:
                 unread.append((env, start))
         if unread:
             lines._sent = {env for env, _ in unread}
-            lines._fork(unread)
+            lines._fork(unread, lines.stops())
         return lines
+
+    def stops(self) -> frozenset[str]:
+        """Where the lines the persistent cache holds begin: a line is read down to the first
+        of them it meets (once per audit: one query)."""
+        if self._stops is None:
+            self._stops = self.history.repo.stored_line_starts()
+        return self._stops
 
     def inside(self, env: int, tree: str) -> tuple[int, str] | None:
         """The earliest (time, commit) with this tree on the environment's line inside the
@@ -106,13 +116,26 @@ class BaseLines:
         if found is None:
             found = repo.stored_line_trees(start)
             if found is None:
-                found = repo.line_trees(start)
+                found = self._whole(repo.line_trees(start, self.stops()))
                 repo.remember_line_trees(start, found)
             with self._arrived:
                 self._done[env] = found
         elif fresh:  # read by the child, which has no cache: kept here, in this thread
+            found = self._whole(found)
             repo.remember_line_trees(start, found)
         return found
+
+    def _whole(self, segment: LineTrees) -> LineTrees:
+        """A segment read down to a stored line's start, chained to that line. When the
+        cache cannot give it (a bad row), it is read here, whole, and kept."""
+        if segment.stop is None or segment.rest is not None:
+            return segment
+        repo = self.history.repo
+        rest = repo.stored_line_trees(segment.stop)
+        if rest is None:
+            rest = repo.line_trees(segment.stop)
+            repo.remember_line_trees(segment.stop, rest)
+        return segment.chained(rest)
 
     def close(self) -> None:
         """Stop and reap a child whose answers were not all needed; keep the new answers."""
@@ -128,7 +151,7 @@ class BaseLines:
             self._receiver.join()
             self._receiver = None
 
-    def _fork(self, order: list[tuple[int, str | None]]) -> None:
+    def _fork(self, order: list[tuple[int, str | None]], stops: frozenset[str]) -> None:
         path = self.history.repo.path
         forked = fork_with_pipes(1)
         if forked is None:  # refused: `trees` reads every line here
@@ -139,7 +162,7 @@ class BaseLines:
             try:
                 os.close(read)
                 with os.fdopen(write, "wb") as out:
-                    for answer in _read_lines(path, order):
+                    for answer in _read_lines(path, order, stops):
                         out.write(frame(answer))
                         out.flush()
                 status = 0
@@ -175,19 +198,22 @@ class BaseLines:
 
 
 def _unframe(source: BinaryIO) -> tuple[int, LineTrees]:
-    env, packed = unframe(source)
+    env, (packed, stop) = unframe(source)
     trees = LineTrees.unpacked(packed)
-    if trees is None:
+    if trees is None or not (stop is None or isinstance(stop, str)):
         raise ValueError("not a line's trees")
+    trees.stop = stop
     return int(env), trees
 
 
 def _read_lines(
-    path: Path, order: list[tuple[int, str | None]]
-) -> Iterator[tuple[int, tuple[int, str, bytes, str]]]:
+    path: Path, order: list[tuple[int, str | None]], stops: frozenset[str]
+) -> Iterator[tuple[int, tuple[tuple[int, str, bytes, str], str | None]]]:
     """The child's work, on its own handle of the repository (no cache, nothing shared):
-    each line packed, which this process takes as it is (`LineTrees.unpacked`)."""
+    each line packed, down to the first start in `stops`, with where it stopped; this process
+    takes it as it is (`LineTrees.unpacked`) and chains it to the stored rest."""
     repo = GitRepository.open(path)
     repo.forget_store()
     for env, start in order:
-        yield env, repo.line_trees(start).packed()
+        segment = repo.line_trees(start, stops)
+        yield env, (segment.packed(), segment.stop)

@@ -6,7 +6,7 @@ config. pygit2 errors become `DriftError`s that name what the user has to fix.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -447,10 +447,15 @@ class GitRepository:
         if store is not None and segment and segment_start is not None:
             store.put_line_infos(segment_start, segment, None)
 
-    def line_trees(self, start: str | None) -> LineTrees:
+    def line_trees(self, start: str | None, stops: Collection[str] = ()) -> LineTrees:
         """Tree id -> the earliest (time, commit) carrying it along the first-parent line from
         `start`: each line commit at its own time, each parent its merges brought in at the
         merge's time. Release identity asks this of whole lines inside the common base.
+
+        The walk ends at the first line commit below `start` in `stops` (the starts of lines
+        read before), not read: the segment above it is returned, its `stop` set to that
+        commit, whose own line is the rest (`LineTrees.chained`). With none met, the line runs
+        to the root.
 
         The first-parent walk written out, with no record made per commit: a line is up to
         230k commits at 300k, read on the critical path of the base-lines child, and the
@@ -459,18 +464,25 @@ class GitRepository:
         graph = self.commit_graph()
         if graph is not None:
             try:
-                return self._line_trees(start, graph)
+                return self._line_trees(start, graph, stops)
             except GraphError:
                 self._graph = None  # the file lied: read every line through libgit2
-        return self._line_trees(start, None)
+        return self._line_trees(start, None, stops)
 
-    def _line_trees(self, start: str | None, graph: CommitGraph | None) -> LineTrees:
-        """line_trees, switching to the commit-graph at the first line commit it holds."""
+    def _line_trees(
+        self, start: str | None, graph: CommitGraph | None, stops: Collection[str]
+    ) -> LineTrees:
+        """line_trees, switching to the commit-graph at the first line commit it holds (which
+        reads on to the root: from the file, that costs about what a stored line does)."""
         found: dict[str, tuple[int, str]] = {}
         known = found.get
         repo, cursor, read = self._repo, start, 0
         try:
             while cursor is not None:
+                if cursor in stops and cursor != start:
+                    lines = LineTrees.of(found)
+                    lines.stop = cursor
+                    return lines
                 asked, read = read % GRAPH_STRIDE == 0, read + 1
                 if graph and asked and (position := graph.position(cursor)) is not None:
                     graph.line_trees(position, found)
@@ -515,6 +527,11 @@ class GitRepository:
             return None
         return self._store.line_trees(start)
 
+    def stored_line_starts(self) -> frozenset[str]:
+        """Where the lines the persistent cache holds begin (none without one): a line read
+        now ends where it meets one of them (`line_trees`' `stops`)."""
+        return self._store.line_tree_starts() if self._store is not None else frozenset()
+
     def has_stored_line_trees(self, start: str | None) -> bool:
         """Whether the persistent cache has a line's trees (not read, nor checked, here)."""
         return start is not None and self._store is not None and self._store.has_line_trees(start)
@@ -556,6 +573,11 @@ class GitRepository:
         sort (which cost 0.6 s for a 22k-commit window of a 100k history, against 0.25 s for
         walking all 100k unsorted). A commit decoded already (the audit's walk, outside the
         common base) is taken from memory, as `first_parent_walk` takes it.
+
+        With a persistent cache, the window's commits it lacks are kept, those taken from
+        memory too: once a promotion moves the common base up, the audit's walk no longer
+        decodes them, and the next window would read them all from the object store (5k
+        commits at 100k, a fifth of the window).
         """
         cutoff = since - slop
         seen = set(tips)
@@ -568,8 +590,12 @@ class GitRepository:
             while stack:
                 commit_id = stack.pop()
                 info = known(commit_id)
-                if info is None and stored is not None and (info := stored.get(commit_id)):
-                    self._commits[commit_id] = info
+                if stored is not None:
+                    if info is None:
+                        if info := stored.get(commit_id):
+                            self._commits[commit_id] = info
+                    elif info.commit_time >= since and stored.get(commit_id) is None:
+                        read.append(info)  # decoded here, never kept: kept now
                 if info is None:
                     raw = self._repo[commit_id]
                     if raw.commit_time < cutoff:

@@ -76,13 +76,18 @@ class CommitStore(InfoStore, Protocol):
         """Remember a commit's patch id (or that of its inverse diff)."""
 
     def line_trees(self, start: str) -> LineTrees | None:
-        """The trees of the first-parent line from `start` (GitRepository.line_trees)."""
+        """The trees of the first-parent line from `start` (GitRepository.line_trees), whole:
+        a stored segment comes chained to the stored line it stops at."""
 
     def put_line_trees(self, start: str, trees: LineTrees) -> None:
-        """Remember the trees of a first-parent line: history below a commit never changes."""
+        """Remember the trees of a first-parent line: history below a commit never changes.
+        A chained line is kept as its first segment and where it stops."""
 
     def has_line_trees(self, start: str) -> bool:
         """Whether the trees of the line from `start` are stored (without reading them)."""
+
+    def line_tree_starts(self) -> frozenset[str]:
+        """Where the stored lines begin."""
 
     def line_answers(self, start: str) -> dict[str, tuple[int, str] | None] | None:
         """Lookups of single trees on the line from `start` (LineTrees.get), as stored."""
