@@ -9,18 +9,23 @@ every environment, so it can hold no drift.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from drift.commits import CommitInfo
 from drift.environments import Environment
+from drift.errors import DriftError
 from drift.git import GitRepository, LineCommit
 from drift.merge_messages import EnvNames, parse
 from drift.topology import Topology
 
 #: Clock skew tolerated when walking a first-parent chain back to an old commit.
 SKEW_SECONDS = 86400
+SETTLE_MIN = 8
+"""Questions below the bases answered by one walk (`settle_below_bases`) rather than each
+its own: one walk costs a few of libgit2's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +99,27 @@ class History:
             found = any(self.repo.is_ancestor(commit_id, base) for base in self.bases)
             self._in_base[commit_id] = found
         return found
+
+    def settle_below_bases(self, commit_ids: Iterable[str]) -> None:
+        """Answer `_below_bases` for many commits the walk did not take, with one walk down
+        from the bases to a day before the oldest of them (`GitRepository.reached_since`).
+        Each such question walks from the bases down to the commit in libgit2: after a
+        release, in a repository whose environments had drifted, the pending changes' copies
+        sank into the base and 1,130 of them cost 2.2 s at 100k commits. A commit the walk
+        reaches is an ancestor of a base; one it does not reach (clocks skewed by more than a
+        day, or on no environment) is left to its own exact question."""
+        asked = {c for c in commit_ids if c not in self.masks and c not in self._in_base}
+        if len(asked) < SETTLE_MIN or not self.bases:
+            return
+        times = []
+        for commit_id in asked:
+            with suppress(DriftError):  # unreadable: left to its own question
+                times.append(self.repo.commit(commit_id).commit_time)
+        if not times:
+            return
+        reached = self.repo.reached_since(list(self.bases), min(times) - SKEW_SECONDS)
+        for commit_id in asked & reached:
+            self._in_base[commit_id] = True
 
     def envs_of(self, commit_id: str) -> list[int]:
         """Indexes of the environments whose tips reach the commit."""

@@ -3,11 +3,15 @@ base, or on no environment at all), checked against plain git (`git rev-list TIP
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from drift import history as history_module
+from drift.audit import run_audit
 from drift.config import EnvSpec, Settings
 from drift.environments import resolve_chain
 from drift.git.repository import GitRepository
@@ -15,7 +19,9 @@ from drift.history import read_history
 from drift_fixtures import messy, scenarios
 from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
+from drift_fixtures.large import generate
 from tests.gitoracle import git
+from tests.test_line_chains import promote
 
 BUILDERS: dict[str, Callable[[Path], Scenario]] = {
     "demo": build_demo,
@@ -24,8 +30,13 @@ BUILDERS: dict[str, Callable[[Path], Scenario]] = {
 }
 
 
+@pytest.mark.parametrize("settled", [False, True])
 @pytest.mark.parametrize("name", sorted(BUILDERS))
-def test_presence_is_what_git_rev_list_reaches(name: str, tmp_path: Path) -> None:
+def test_presence_is_what_git_rev_list_reaches(
+    name: str, settled: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`settled`: the commits below the bases answered first by one walk down from them
+    (History.settle_below_bases), as the findings ask for every change at once."""
     scenario = BUILDERS[name](tmp_path)
     envs = tuple(EnvSpec(e, upstream=scenario.upstream.get(e)) for e in scenario.envs)
     repo = GitRepository.open_for_audit(scenario.path)
@@ -34,6 +45,17 @@ def test_presence_is_what_git_rev_list_reaches(name: str, tmp_path: Path) -> Non
         pytest.skip("one environment: no history is read")
     history = read_history(repo, chain.envs)
     everything = git(scenario.path, "rev-list", "--all").split()
+    asked: list[str] = []
+    real = GitRepository.is_ancestor
+
+    def is_ancestor(self: GitRepository, ancestor: str, descendant: str) -> bool:
+        asked.append(ancestor)
+        return real(self, ancestor, descendant)
+
+    monkeypatch.setattr(GitRepository, "is_ancestor", is_ancestor)
+    if settled:
+        monkeypatch.setattr(history_module, "SETTLE_MIN", 1)
+        history.settle_below_bases(everything)
     reached = [set(git(scenario.path, "rev-list", env.commit).split()) for env in chain.envs]
     kinds = set()
     for commit in everything:
@@ -43,3 +65,75 @@ def test_presence_is_what_git_rev_list_reaches(name: str, tmp_path: Path) -> Non
         kinds.add("walked" if commit in history.masks else "in base" if all(expected) else "none")
     if history.bases:
         assert "in base" in kinds  # the case that asks the merge bases, not the walk
+        below = [c for c in everything if c not in history.masks and history.in_common_base(c)]
+        if settled:  # every commit of the base reached by the one walk: none asked alone
+            assert below and not set(asked) & set(below)
+        else:
+            assert set(below) <= set(asked)
+
+
+def test_a_commit_behind_a_skewed_clock_is_still_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk down from the bases stops a day before the oldest commit asked; a commit
+    below an older one (a clock set back) is not reached, and its own question answers."""
+    monkeypatch.setattr(history_module, "SETTLE_MIN", 1)
+    path = tmp_path / "skew"
+    git(tmp_path, "init", "-q", str(path))
+    tree = git(path, "write-tree")
+    commits: list[str] = []
+    for when in (1_000_000_000, 1_600_000_000, 1_000_000, 1_600_000_100):  # third: set back
+        parents = ["-p", commits[-1]] if commits else []
+        commits.append(_commit(path, tree, when, parents))
+    for env in ("dev", "test", "staging", "prod"):
+        git(path, "update-ref", f"refs/heads/{env}", commits[-1])
+    repo = GitRepository.open_for_audit(path)
+    history = read_history(repo, resolve_chain(repo, Settings()).envs)
+    assert history.bases == [commits[-1]]
+    history.settle_below_bases([commits[1]])
+    assert commits[1] not in history._in_base  # behind the clock set back: not reached
+    history.settle_below_bases(commits[:3])
+    assert history._in_base == dict.fromkeys(commits[:3], True)  # reached: the oldest asked
+    assert all(history.present(c, env) for c in commits for env in range(4))
+
+
+def _commit(path: Path, tree: str, when: int, parents: list[str]) -> str:
+    stamp = f"@{when} +0000"
+    env = {**os.environ, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+    env |= {"GIT_AUTHOR_NAME": "Clock", "GIT_AUTHOR_EMAIL": "clock@example.com"}
+    env |= {"GIT_COMMITTER_NAME": "Clock", "GIT_COMMITTER_EMAIL": "clock@example.com"}
+    out = subprocess.run(
+        ["git", "commit-tree", tree, *parents, "-m", f"at {when}"],
+        cwd=path,
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    return out.stdout.decode().strip()
+
+
+def test_an_audit_asks_the_bases_once_for_every_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a release through every environment of a drifted repository, the copies of the
+    pending changes sit in the common base: the findings ask about all of them with one walk
+    down from the bases, and report what they report asking each alone."""
+    path = tmp_path / "drifted"
+    generate(path, 1200, seed=1, drifting=True)
+    promote(path)
+    monkeypatch.setenv("DRIFT_JOBS", "1")
+    alone: list[str] = []
+    real = GitRepository.is_ancestor
+
+    def is_ancestor(self: GitRepository, ancestor: str, descendant: str) -> bool:
+        if descendant == base:
+            alone.append(ancestor)
+        return real(self, ancestor, descendant)
+
+    base = git(path, "merge-base", "--octopus", "dev", "test", "staging", "prod")
+    monkeypatch.setattr(GitRepository, "is_ancestor", is_ancestor)
+    settled = run_audit(path, Settings(), now=0).to_dict()
+    assert alone == []
+    monkeypatch.setattr(history_module.History, "settle_below_bases", lambda self, ids: None)
+    asked_alone = run_audit(path, Settings(), now=0).to_dict()
+    assert len(alone) >= history_module.SETTLE_MIN and settled == asked_alone

@@ -21,9 +21,9 @@ class AuditContext:
     settings: Settings
     as_of: int
     notes: list[str] = field(default_factory=list)
+    """Things the finding modules could not check, for the report's notes."""
     cache: dict[str, object] = field(default_factory=dict)
     """Structures several finding modules reuse (built once per audit)."""
-    """Things the finding modules could not check, for the report's notes."""
     reverted_by: dict[str, list[str]] = field(init=False)
     """Reverted commit -> the commits that revert it."""
     _reach: dict[str, int] = field(init=False, default_factory=dict, repr=False)
@@ -54,6 +54,10 @@ class AuditContext:
         changes at 300k commits), which asked every commit each time."""
         found = self._reach.get(change.id)
         if found is None:
+            if not self._reach:  # the first question: the base's part of every change at once
+                self.history.settle_below_bases(
+                    c for each in self.grouping.changes for c in each.commits
+                )
             history, found = self.history, 0
             for commit_id in change.commits:
                 mask = history.masks.get(commit_id)

@@ -623,6 +623,33 @@ class GitRepository:
         found.sort(key=lambda info: (-info.commit_time, info.id))
         yield from found
 
+    def reached_since(self, tips: list[str], since: int) -> set[str]:
+        """Commits reachable from `tips` through commits none older than `since`: each one
+        returned is an ancestor of a tip (or a tip). A path ends at its first older commit
+        (not returned), and at a commit that cannot be read, so what lies beyond is not
+        looked at; nothing is decoded or kept."""
+        seen, stack, found = set(tips), list(tips), set()
+        known = self._commits.get
+        while stack:
+            commit_id = stack.pop()
+            info = known(commit_id)
+            if info is not None:
+                when, parents = info.commit_time, info.parents
+            else:
+                try:
+                    raw = self._repo[commit_id]
+                except (KeyError, ValueError, pygit2.GitError):
+                    continue
+                when, parents = raw.commit_time, tuple(str(p) for p in raw.parent_ids)
+            if when < since:
+                continue
+            found.add(commit_id)
+            for parent in parents:
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        return found
+
     def merge_base(self, a: str, b: str) -> str | None:
         """One best common ancestor of two commits, or None for unrelated histories."""
         try:
