@@ -20,7 +20,7 @@ from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
 from tests.gitoracle import git
 from tests.probes import audit_with_jobs
-from tests.test_line_trees import _line_trees_by_git
+from tests.test_line_trees import line_trees_by_git
 
 FIXTURES: dict[str, Callable[[Path], Scenario]] = {
     **{f"scenario-{name}": build for name, build in scenarios.ALL.items()},
@@ -58,7 +58,7 @@ def test_lines_read_from_the_graph_are_libgit2s_and_git_logs(name: str, tmp_path
     assert repo.commit_graph() is not None
     for tip in tips:
         assert repo.line_trees(tip) == before[tip]
-        assert before[tip] == _line_trees_by_git(scenario.path, tip)
+        assert before[tip] == line_trees_by_git(scenario.path, tip)
         assert list(repo.first_parent_walk(tip)) == _walk_by_git(scenario.path, tip)
 
 
@@ -89,7 +89,7 @@ def test_an_octopus_merge_brings_every_parent_from_the_edge_list(tmp_path: Path)
     git(b.path, "commit-graph", "write", "--reachable")
     tip = b.head()
     trees = GitRepository.open(b.path).line_trees(tip)
-    assert trees == _line_trees_by_git(b.path, tip)
+    assert trees == line_trees_by_git(b.path, tip)
     octopus = b.rev("octopus")
     for parent in git(b.path, "rev-list", "--parents", "-n1", octopus).split()[2:]:
         assert trees.as_dict()[git(b.path, "rev-parse", f"{parent}^{{tree}}")][1] == parent
@@ -119,7 +119,7 @@ def test_a_split_chain_older_than_the_branches(tmp_path: Path) -> None:
     assert graph.position(b.head()) is None
     assert graph.position(b.rev("dev~2")) is not None
     tip = b.head()
-    assert repo.line_trees(tip) == _line_trees_by_git(b.path, tip) == _through_libgit2(b.path, tip)
+    assert repo.line_trees(tip) == line_trees_by_git(b.path, tip) == _through_libgit2(b.path, tip)
 
 
 def _graphed(tmp_path: Path) -> RepoBuilder:
@@ -257,7 +257,7 @@ def test_a_long_run_of_commits_newer_than_the_graph(
 
         monkeypatch.setattr(CommitGraph, name, spy)
     repo = GitRepository.open(b.path)
-    assert repo.line_trees(tip) == _line_trees_by_git(b.path, tip)
+    assert repo.line_trees(tip) == line_trees_by_git(b.path, tip)
     assert list(repo.first_parent_walk(tip)) == _walk_by_git(b.path, tip)
     assert switched == ["line_trees", "first_parent_walk"]
 

@@ -28,6 +28,7 @@ from drift.parallel import parallel_allowed
 from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
 from tests.gitoracle import git
+from tests.test_line_trees import line_trees_by_git
 
 CHAIN = ["dev", "test", "staging", "prod"]
 
@@ -37,33 +38,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     return build_demo(tmp_path_factory.mktemp("chains"))
 
 
-def line_by_git(path: Path, start: str, stop: str | None = None) -> dict[str, tuple[int, str]]:
-    """What GitRepository.line_trees promises for the first-parent line from `start`, down to
-    `stop` (not included) when given: each line commit's tree at its own time, each parent its
-    merges brought in at the merge's time, the earliest (time, commit) kept per tree."""
-    found: dict[str, tuple[int, str]] = {}
-    line = git(path, "rev-list", "--first-parent", start).split()
-    if stop is not None:
-        line = line[: line.index(stop)]
-    for commit in line:
-        tree, when, *parents = git(path, "log", "-1", "--format=%T %ct %P", commit).split()
-        seen = [(tree, (int(when), commit))]
-        seen += [(git(path, "rev-parse", f"{p}^{{tree}}"), (int(when), p)) for p in parents[1:]]
-        for key, value in seen:
-            if key not in found or value < found[key]:
-                found[key] = value
-    return found
-
-
 def test_a_line_read_down_to_a_stop_and_chained_is_the_whole_line(demo: Scenario) -> None:
     repo = GitRepository.open(demo.path)
     for env in resolve_chain(repo, Settings()).envs:
         line = git(demo.path, "rev-list", "--first-parent", env.commit).split()
-        whole = line_by_git(demo.path, env.commit)
+        whole = line_trees_by_git(demo.path, env.commit)
         for stop in (line[len(line) // 3], line[1]):
             segment = repo.line_trees(env.commit, {stop, "f" * 40})
             assert segment.stop == stop
-            assert segment == line_by_git(demo.path, env.commit, stop)
+            assert segment == line_trees_by_git(demo.path, env.commit, stop)
             chained = segment.chained(repo.line_trees(stop))
             assert chained.depth == 2 and chained == whole
             asked = [*sorted(whole), "0" * 40]  # the first lookups scan, later ones use a dict
@@ -83,7 +66,7 @@ def test_a_chain_of_many_segments_answers_as_one_line(demo: Scenario) -> None:
     assert [s.stop for s in segments] == [*cuts, None]
     for segment, rest in itertools.pairwise(segments):
         segment.chained(rest)
-    whole = line_by_git(demo.path, tip)
+    whole = line_trees_by_git(demo.path, tip)
     assert segments[0].depth == len(starts) and segments[0] == whole
     assert segments[0].merged() == whole and segments[0].merged().depth == 1
     assert [segments[0].get(t) for t in sorted(whole)] == [whole[t] for t in sorted(whole)]
@@ -180,8 +163,8 @@ def test_after_a_promotion_a_rerun_reads_only_the_new_part_of_each_line(
     for start, segment in new.items():
         # Each new line was read down to a line the first run kept, and no further.
         assert segment.stop in before
-        assert segment == line_by_git(path, start, segment.stop)
-        assert len(segment) < len(line_by_git(path, start)) / 3
+        assert segment == line_trees_by_git(path, start, segment.stop)
+        assert len(segment) < len(line_trees_by_git(path, start)) / 3
     if jobs == "1":
         assert sorted(read) == sorted(new)  # each new line once, nothing else
 
@@ -216,7 +199,7 @@ def test_a_stored_chain_is_checked_link_by_link(demo: Scenario, tmp_path: Path) 
     cache.put_line_trees(middle, repo.line_trees(middle))
     cache.close()
     cache = CommitCache.open(tmp_path)
-    assert cache.line_trees(tip) == line_by_git(demo.path, tip)
+    assert cache.line_trees(tip) == line_trees_by_git(demo.path, tip)
     assert cache.line_tree_starts() == {tip, middle}
     cache.close()
     conn = sqlite3.connect(tmp_path / FILENAME)
@@ -247,7 +230,7 @@ def test_a_chain_too_long_is_kept_merged(
     assert [rows[s].stop for s in starts] == [starts[1], None, starts[3], None]
     cache = CommitCache.open(tmp_path)
     for start in starts:
-        assert cache.line_trees(start) == line_by_git(demo.path, start)
+        assert cache.line_trees(start) == line_trees_by_git(demo.path, start)
     cache.close()
     conn = sqlite3.connect(tmp_path / FILENAME)  # a chain of rows longer than that is a miss
     with conn:
@@ -259,7 +242,7 @@ def test_a_chain_too_long_is_kept_merged(
             )
     conn.close()
     cache = CommitCache.open(tmp_path)
-    assert cache.line_trees(starts[1]) == line_by_git(demo.path, starts[1])
+    assert cache.line_trees(starts[1]) == line_trees_by_git(demo.path, starts[1])
     assert cache.line_trees(starts[0]) is None
     cache.close()
 

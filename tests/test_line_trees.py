@@ -29,13 +29,17 @@ BUILDERS: dict[str, Callable[[Path], Scenario]] = {
 }
 
 
-def _line_trees_by_git(path: Path, start: str) -> dict[str, tuple[int, str]]:
+def line_trees_by_git(
+    path: Path, start: str, stop: str | None = None
+) -> dict[str, tuple[int, str]]:
     """What GitRepository.line_trees promises, from `git log --first-parent`: each line
     commit's tree at its own time, each parent its merges brought in at the merge's time,
-    the earliest (time, commit) kept per tree."""
+    the earliest (time, commit) kept per tree; down to `stop` (not included) when given."""
     found: dict[str, tuple[int, str]] = {}
-    out = git(path, "log", "--first-parent", "--format=%H %T %ct %P", start)
-    for line in out.splitlines():
+    out = git(path, "log", "--first-parent", "--format=%H %T %ct %P", start).splitlines()
+    if stop is not None:
+        out = out[: [line.split()[0] for line in out].index(stop)]
+    for line in out:
         commit, tree, when, *parents = line.split()
         seen = [(tree, (int(when), commit))]
         seen += [(git(path, "rev-parse", f"{p}^{{tree}}"), (int(when), p)) for p in parents[1:]]
@@ -62,7 +66,7 @@ def test_line_trees_agree_with_git_log_first_parent(name: str, tmp_path: Path) -
     path = BUILDERS[name](tmp_path).path
     repo = GitRepository.open(path)
     for env in resolve_chain(repo, Settings()).envs:
-        expected = _line_trees_by_git(path, env.commit)
+        expected = line_trees_by_git(path, env.commit)
         _asked_every_way(repo.line_trees(env.commit), expected)
 
 
@@ -113,7 +117,7 @@ def test_a_tree_met_again_down_a_line_keeps_its_earliest_commit(tmp_path: Path) 
     b.commit("feature", {"app.py": "2\n"}, label="feature")
     tip = b.revert("feature")
     trees = GitRepository.open(b.path).line_trees(tip)
-    assert trees == _line_trees_by_git(b.path, tip)
+    assert trees == line_trees_by_git(b.path, tip)
     assert trees.as_dict()[git(b.path, "rev-parse", f"{base}^{{tree}}")][1] == base
 
 
