@@ -145,28 +145,9 @@ def with_release(plus: Path) -> Path:
     subprocess.run(
         ["git", "clone", "-q", "--bare", "--local", str(plus), str(released)], check=True
     )
-    for up, down in itertools.pairwise(ENVS):
-        tree, when = subprocess.run(
-            ["git", "log", "-1", "--format=%T %ct", up],
-            cwd=released,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        who = {"NAME": "Bench", "EMAIL": "bench@example.com", "DATE": f"{int(when) + 60} +0000"}
-        env = {
-            **os.environ,
-            **{f"GIT_{r}_{k}": v for r in ("AUTHOR", "COMMITTER") for k, v in who.items()},
-        }
-        merge = subprocess.run(
-            ["git", "commit-tree", tree, "-p", down, "-p", up, "-m", f"Release {up} into {down}"],
-            cwd=released,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        subprocess.run(["git", "update-ref", f"refs/heads/{down}", merge], cwd=released, check=True)
+    from drift_fixtures.builder import release
+
+    release(released, ENVS)
     return released
 
 

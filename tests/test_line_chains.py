@@ -7,9 +7,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import marshal
-import os
 import sqlite3
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from drift.git.line_trees import LineTrees
 from drift.git.repository import GitRepository
 from drift.git.store import using_store
 from drift.parallel import parallel_allowed
+from drift_fixtures.builder import release
 from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
 from tests.gitoracle import git
@@ -92,23 +91,8 @@ def test_a_tree_in_both_parts_of_a_chain_keeps_its_earliest(
 
 
 def promote(path: Path) -> None:
-    """Merge each environment into the next one down, as a release would (the merge keeps
-    the upstream's tree): the common base moves up to dev's tip."""
-    for up, down in itertools.pairwise(CHAIN):
-        tree = git(path, "rev-parse", f"{up}^{{tree}}")
-        when = git(path, "log", "-1", "--format=%ct", up)
-        env = {"GIT_AUTHOR_DATE": f"{when} +0000", "GIT_COMMITTER_DATE": f"{when} +0000"}
-        env |= {"GIT_AUTHOR_NAME": "Rel", "GIT_AUTHOR_EMAIL": "rel@example.com"}
-        env |= {"GIT_COMMITTER_NAME": "Rel", "GIT_COMMITTER_EMAIL": "rel@example.com"}
-        merge = _git_env(path, env, "commit-tree", tree, "-p", down, "-p", up, "-m", "Release")
-        git(path, "update-ref", f"refs/heads/{down}", merge)
-
-
-def _git_env(path: Path, env: dict[str, str], *argv: str) -> str:
-    proc = subprocess.run(
-        ["git", *argv], cwd=path, env={**os.environ, **env}, capture_output=True, check=True
-    )
-    return proc.stdout.decode().strip()
+    """A release through every environment: the common base moves up to dev's tip."""
+    release(path, CHAIN)
 
 
 def audited(path: Path, folder: Path | None) -> dict[str, Any]:

@@ -3,8 +3,6 @@ base, or on no environment at all), checked against plain git (`git rev-list TIP
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from drift.environments import resolve_chain
 from drift.git.repository import GitRepository
 from drift.history import read_history
 from drift_fixtures import messy, scenarios
+from drift_fixtures.builder import RepoBuilder
 from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
 from drift_fixtures.large import generate
@@ -78,15 +77,16 @@ def test_a_commit_behind_a_skewed_clock_is_still_found(
     """The walk down from the bases stops a day before the oldest commit asked; a commit
     below an older one (a clock set back) is not reached, and its own question answers."""
     monkeypatch.setattr(history_module, "SETTLE_MIN", 1)
-    path = tmp_path / "skew"
-    git(tmp_path, "init", "-q", str(path))
-    tree = git(path, "write-tree")
+    builder = RepoBuilder.init(tmp_path / "skew")
+    tree = builder.git("write-tree")
     commits: list[str] = []
     for when in (1_000_000_000, 1_600_000_000, 1_000_000, 1_600_000_100):  # third: set back
+        builder.clock = when
         parents = ["-p", commits[-1]] if commits else []
-        commits.append(_commit(path, tree, when, parents))
+        commits.append(builder.git("commit-tree", tree, *parents, "-m", f"at {when}"))
     for env in ("dev", "test", "staging", "prod"):
-        git(path, "update-ref", f"refs/heads/{env}", commits[-1])
+        builder.git("update-ref", f"refs/heads/{env}", commits[-1])
+    path = builder.path
     repo = GitRepository.open_for_audit(path)
     history = read_history(repo, resolve_chain(repo, Settings()).envs)
     assert history.bases == [commits[-1]]
@@ -95,21 +95,6 @@ def test_a_commit_behind_a_skewed_clock_is_still_found(
     history.settle_below_bases(commits[:3])
     assert history._in_base == dict.fromkeys(commits[:3], True)  # reached: the oldest asked
     assert all(history.present(c, env) for c in commits for env in range(4))
-
-
-def _commit(path: Path, tree: str, when: int, parents: list[str]) -> str:
-    stamp = f"@{when} +0000"
-    env = {**os.environ, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
-    env |= {"GIT_AUTHOR_NAME": "Clock", "GIT_AUTHOR_EMAIL": "clock@example.com"}
-    env |= {"GIT_COMMITTER_NAME": "Clock", "GIT_COMMITTER_EMAIL": "clock@example.com"}
-    out = subprocess.run(
-        ["git", "commit-tree", tree, *parents, "-m", f"at {when}"],
-        cwd=path,
-        env=env,
-        capture_output=True,
-        check=True,
-    )
-    return out.stdout.decode().strip()
 
 
 def test_an_audit_asks_the_bases_once_for_every_change(

@@ -128,7 +128,7 @@ class BaseLines:
     def _whole(self, segment: LineTrees) -> LineTrees:
         """A segment read down to a stored line's start, chained to that line. When the
         cache cannot give it (a bad row), it is read here, whole, and kept."""
-        if segment.stop is None or segment.rest is not None:
+        if segment.stop is None:
             return segment
         repo = self.history.repo
         rest = repo.stored_line_trees(segment.stop)

@@ -57,11 +57,6 @@ class LineTrees:
         """How many segments the line is made of."""
         return 1 + (self._rest.depth if self._rest is not None else 0)
 
-    @property
-    def rest(self) -> LineTrees | None:
-        """The line this segment is chained to, if any."""
-        return self._rest
-
     def merged(self) -> LineTrees:
         """The same line as one segment that runs to the root."""
         return self if self._rest is None else LineTrees.of(self.as_dict())
