@@ -296,12 +296,41 @@ def test_a_warm_run_re_merges_nothing_unless_the_merge_settings_change(
     before = pygit2.settings.search_path[level]
     pygit2.settings.search_path[level] = str(home)
     try:
-        context = GitRepository.open(repo)._merge_context()
+        context = GitRepository.open(repo)._merge_context("libgit2")
         again, _ = audited(repo, tmp_path / "cache")
     finally:
         pygit2.settings.search_path[level] = before
     assert "merge.renamelimit=7" in context and "core.bare" not in context
     assert again["findings"] == plain["findings"] and shadows
+
+
+def test_a_re_merge_is_kept_under_the_engine_that_made_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git's merges and libgit2's are kept apart: a run without git does not take git's
+    answers (an engine may merge some history otherwise), nor a run with git libgit2's. A
+    merge keeps one row, the last engine's: a run of the same engine again merges nothing."""
+    repo = release_conflicts(tmp_path / "repo").path
+    made: list[str] = []
+    real = merges_module.MergeChecker.remerge
+
+    def remerge(self: Any, ours: str, theirs: str, tree: str) -> Any:
+        made.append("git" if self.merged_by_git(ours, theirs) else "libgit2")
+        return real(self, ours, theirs, tree)
+
+    monkeypatch.setattr(merges_module.MergeChecker, "remerge", remerge)
+    reports = []
+    previous = None
+    for engine in ("1", "0", "0", "1", "1"):
+        monkeypatch.setenv("DRIFT_GIT", engine)
+        made.clear()
+        reports.append(audited(repo, tmp_path / "cache")[0])
+        if engine != previous:  # the other engine's rows are not this one's answers
+            assert made and set(made) == {"git" if engine == "1" else "libgit2"}
+        else:
+            assert made == []
+        previous = engine
+    assert all(report == reports[0] for report in reports)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
 """`git diff-tree --stdin` and drift's own tree diff give the same file changes for every commit
-of every fixture, the same reports, and drift does without git where it must."""
+of every fixture; `git merge-tree --stdin` and libgit2 the same re-merges (every merge of every
+fixture: tests/test_remerge_oracle.py); both ways give the same reports, and drift does
+without git where it must."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from drift.git import gitcli
 from drift.git.repository import GitRepository
 from drift.git.treediff import diff_trees
 from drift_fixtures import messy, scenarios
+from drift_fixtures.builder import RepoBuilder
 from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
 
@@ -70,18 +73,102 @@ def count_git_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return sizes
 
 
-@pytest.mark.parametrize("build", [build_demo, messy.huge_diffs, messy.submodules])
+def count_merge_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every `git merge-tree` batch run from here on."""
+    sizes: list[int] = []
+    real = gitcli.merge_tree
+
+    def merge_tree(shadow: Path, pairs: list[tuple[str, str]], settings: Any = ()) -> Any:
+        sizes.append(len(pairs))
+        return real(shadow, pairs, settings)
+
+    monkeypatch.setattr(gitcli, "merge_tree", merge_tree)
+    return sizes
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        build_demo,
+        messy.huge_diffs,
+        messy.submodules,
+        messy.pull_and_criss_cross,
+        scenarios.release_conflicts,
+    ],
+)
 def test_reports_are_the_same_with_and_without_git(
     build: Callable[[Path], Scenario], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = build(tmp_path).path
     monkeypatch.setattr("drift.git.repository.GIT_BATCH_MIN", 1)
     batches = count_git_batches(monkeypatch)
+    merged = count_merge_batches(monkeypatch)
     without = audit(path, monkeypatch, "0")
-    assert batches == []
+    assert batches == [] and merged == []
     with_git = audit(path, monkeypatch, "1")
     assert len(batches) == 1 and batches[0] > 0  # git answered this audit's changes, once
+    checked = sum(1 for f in without["findings"] if f["kind"] == "conflict_merge")
+    assert len(merged) <= 1  # git re-merged the merges at once (if there were any)
+    assert checked == 0 or merged[0] >= checked
     assert with_git == without
+
+
+def test_a_merge_batch_git_cannot_answer_is_merged_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch git fails (an unknown commit in it, an old git without `--write-tree`) is no
+    answer at all: every merge of it is then merged by libgit2, with the same report."""
+    path = scenarios.release_conflicts(tmp_path).path
+    expected = audit(path, monkeypatch, "0")
+    repo = GitRepository.open(path)
+    with repo.merge_checker() as checker:
+        shadow = Path(checker._shadow().path)
+        assert gitcli.merge_tree(shadow, [("f" * 40, "e" * 40)]) is None
+        assert not checker.merge_with_git([("f" * 40, "e" * 40)], ())
+        assert not checker.merged_by_git("f" * 40, "e" * 40)
+    monkeypatch.setattr(gitcli, "merge_tree", lambda *args: None)
+    assert audit(path, monkeypatch, "1") == expected
+
+
+def test_the_output_of_merge_tree_is_read_whole_or_not_at_all() -> None:
+    tree = "a" * 40
+    clean, conflicted = f"1\0{tree}\0\0".encode(), f"0\0{tree}\0x.txt\0d/y\0\0".encode()
+    parse = gitcli._parse_merges
+    assert parse(clean + conflicted) == [(tree, ()), (tree, ("x.txt", "d/y"))]
+    for bad in (f"1\0{tree}\0x.txt\0\0", f"0\0{tree}\0\0", f"2\0{tree}\0\0", "1\0{tree}\0"):
+        with pytest.raises(ValueError):
+            parse(bad.encode())
+
+
+@pytest.mark.parametrize(
+    ("entries", "limit"),
+    [
+        ("", "1000"),  # libgit2's default, not git's 7000
+        ("[merge]\n\trenameLimit = 7\n", "7"),
+        ("[diff]\n\trenameLimit = 2k\n", "2048"),
+        ("[diff]\n\trenameLimit = 5\n[merge]\n\trenameLimit = 9\n", "9"),
+        ("[merge]\n\trenameLimit = lots\n", "1000"),
+    ],
+)
+def test_git_merges_with_the_rename_limit_libgit2_would_use(
+    entries: str, limit: str, tmp_path: Path
+) -> None:
+    import pygit2
+
+    builder = RepoBuilder.init(tmp_path / "r")
+    builder.commit("one", {"a.txt": "a\n"})
+    path = builder.path
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text(entries)
+    level = pygit2.enums.ConfigLevel.GLOBAL
+    before = pygit2.settings.search_path[level]
+    pygit2.settings.search_path[level] = str(home)
+    try:
+        settings = GitRepository.open(path)._git_merge_settings()
+    finally:
+        pygit2.settings.search_path[level] = before
+    assert settings == (f"merge.renameLimit={limit}",)
 
 
 def test_without_git_on_path_drift_reads_the_changes_itself(

@@ -3,7 +3,8 @@
 A resolved conflict or an "evil" edit slipped into a merge is content that no commit on
 either side carries: it was never reviewed as a change and is invisible to cherry-pick
 accounting. Each merge on an environment's first-parent line outside the common base is
-re-merged in memory (libgit2: recursive merge bases, rename detection) and compared.
+re-merged (by git in one process where it can, else libgit2 in memory: recursive merge bases,
+rename detection; drift.git.merges) and compared.
 """
 
 from __future__ import annotations
@@ -47,8 +48,10 @@ def check_merges(history: History, settings: Settings) -> tuple[list[Finding], l
     names = [env.name for env in history.envs]
     findings: list[Finding] = []
     notes: list[str] = []
+    to_check = _merges_to_check(history, settings)
     with history.repo.merge_checker() as checker:
-        for env, merge_id in _merges_to_check(history, settings):
+        history.repo.remerge_ahead([merge_id for _, merge_id in to_check], checker)
+        for env, merge_id in to_check:
             info = history.commits[merge_id]
             if len(info.parents) > 2:
                 notes.append(

@@ -62,6 +62,17 @@ def _nothing() -> None:
     """A prefetch with nothing left to wait for."""
 
 
+def _config_int(value: str) -> int:
+    """A configuration integer as git and libgit2 read it (k, m, g: times 1024); 0 when it
+    is not one."""
+    text = value.strip().lower()
+    scale = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(text[-1:], 1)
+    try:
+        return int(text[:-1] if scale > 1 else text) * scale
+    except ValueError:
+        return 0
+
+
 def _limit_libgit2_memory() -> None:
     pygit2.settings.cache_max_size(OBJECT_CACHE_BYTES)
     pygit2.settings.mwindow_size = PACK_WINDOW_BYTES
@@ -111,6 +122,8 @@ class GitRepository:
         self._unusable_refs: dict[str, str] = {}
         self._ancestry: dict[tuple[str, str], bool] = {}
         self._merge_settings: str | None = None
+        self._git_engine: str | None = None
+        self._remerged: dict[str, Remerge | None] = {}  # the store's answers (remerge_ahead)
         self._graph: CommitGraph | bool | None = False  # False: not looked for yet
 
     @classmethod
@@ -212,23 +225,59 @@ class GitRepository:
         """A context manager that re-merges commits without writing to this repository."""
         return MergeChecker(self.objects_dir)
 
+    def remerge_ahead(self, merge_ids: list[str], checker: MergeChecker) -> None:
+        """Have git re-merge, in one process, the two-parent merges among `merge_ids` whose
+        answer is not stored, for `remerge` to read (drift.git.merges). Nothing for a
+        partial clone (git would fetch missing objects) or without git."""
+        if self.is_partial_clone or not gitcli.available():
+            return
+        pairs: list[tuple[str, str]] = []
+        for merge_id in merge_ids:
+            if merge_id in self._remerged or self._stored_remerge(merge_id, "git") is not None:
+                continue
+            self._remerged[merge_id] = None  # asked the store: not again in `remerge`
+            parents = self.commit(merge_id).parents
+            if len(parents) == 2:
+                pairs.append((parents[0], parents[1]))
+        if pairs:
+            checker.merge_with_git(pairs, self._git_merge_settings())
+
     def remerge(self, merge_id: str, checker: MergeChecker) -> Remerge:
         """How a two-parent merge compares with git's own merge of its parents (kept in the
         persistent cache: a merge's parents and tree are fixed by its id; libgit2's version
-        is in the cache's version, and the configuration its merge reads in each row)."""
-        context = self._merge_context()
-        stored = self._store.remerge(merge_id, context) if self._store is not None else None
-        if stored is not None:
-            return stored
+        is in the cache's version, and the configuration a merge reads and which of git or
+        libgit2 merged it in each row)."""
+        if merge_id in self._remerged:
+            found = self._remerged.pop(merge_id)
+        else:
+            found = self._stored_remerge(merge_id, "git" if self._git_merges() else "libgit2")
+        if found is not None:
+            return found
         info = self.commit(merge_id)
         result = checker.remerge(info.parents[0], info.parents[1], info.tree)
         if self._store is not None:
-            self._store.put_remerge(merge_id, context, result)
+            engine = "git" if checker.merged_by_git(info.parents[0], info.parents[1]) else "libgit2"
+            self._store.put_remerge(merge_id, self._merge_context(engine), result)
         return result
 
-    def _merge_context(self) -> str:
+    def _stored_remerge(self, merge_id: str, engine: str) -> Remerge | None:
+        """The stored re-merge of `merge_id` by `engine`, kept for `remerge` once read."""
+        if self._store is None:
+            return None
+        found = self._store.remerge(merge_id, self._merge_context(engine))
+        if found is not None:
+            self._remerged[merge_id] = found
+        return found
+
+    def _git_merges(self) -> bool:
+        """Whether this run's merges are git's (`remerge_ahead`)."""
+        return not self.is_partial_clone and gitcli.available()
+
+    def _merge_context(self, engine: str) -> str:
         """The configuration a re-merge reads (rename limits, an attributes file): the shadow
-        repository's own is always the same, so the system, XDG and global entries."""
+        repository's own is always the same, so the system, XDG and global entries; and which
+        engine merged (git's executable by path, size and time: another git may merge
+        otherwise)."""
         if self._merge_settings is None:
             try:
                 entries = [
@@ -239,7 +288,26 @@ class GitRepository:
             except (pygit2.GitError, UnicodeDecodeError, ValueError):
                 entries = ["unreadable"]
             self._merge_settings = "\n".join(entries)
-        return self._merge_settings
+        if engine != "git":
+            return self._merge_settings
+        if self._git_engine is None:
+            self._git_engine = f"git {gitcli.fingerprint()}"
+        return f"{self._merge_settings}\n{self._git_engine}"
+
+    def _git_merge_settings(self) -> tuple[str, ...]:
+        """-c settings for git's merges beyond gitcli.MERGE_SETTINGS: the rename limit
+        libgit2 uses (merge.renameLimit, else diff.renameLimit, else 1,000 files, where git's
+        own default is 7,000), read from the configuration libgit2 reads."""
+        limits: dict[str, str] = {}
+        for line in self._merge_context("libgit2").split("\n"):
+            name, _, value = line.partition("=")
+            limits[name.lower()] = value  # the last entry wins: global over system
+        limit = 0
+        for name in ("merge.renamelimit", "diff.renamelimit"):
+            limit = _config_int(limits.get(name, ""))
+            if limit > 0:
+                break
+        return (f"merge.renameLimit={limit if limit > 0 else 1000}",)
 
     def config_value(self, key: str) -> str | None:
         """One value of the repository's effective configuration, or None."""
