@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -884,6 +885,58 @@ def test_a_file_left_unlisted_is_one_the_scan_never_takes(folder: str) -> None:
         tip = TipScan(env, "dev")
         scanner._file(tip, path, "0" * 40, {path}, {"chart"})
         assert tip.to_dict() == TipScan(env, "dev").to_dict(), path
+
+
+def test_deciding_by_file_name_answers_as_the_whole_path() -> None:
+    """`may_be_delivery` decides once per file name what only a requirements folder makes
+    depend on more: for every name in every folder it answers as its definition does, asked
+    in either order (a name decided in one folder is not reused wrongly in another)."""
+    from drift.delivery import scan
+
+    paths = [folder + name for name in NAMES for folder in FOLDERS]
+    for order in (paths, paths[::-1]):
+        scan._BY_NAME.clear()
+        assert [scan.may_be_delivery(p) for p in order] == [scan._delivery_path(p) for p in order]
+    assert scan.may_be_delivery("requirements/notes.txt")
+    assert not scan.may_be_delivery("docs/notes.txt")
+
+
+def test_a_folder_is_listed_as_libgit2_lists_it(tmp_path: Path) -> None:
+    """`tree_entries` parses raw trees: names that are not UTF-8, modes written the old way
+    (100664), executables, links, gitlinks and folders come out as pygit2's entries say."""
+    import pygit2
+
+    b = RepoBuilder.init(tmp_path / "r", branch="dev")
+    b.commit("files", {"a.txt": "a\n", "sub/b.txt": "b\n"})
+    blob = bytes.fromhex(b.git("rev-parse", "dev:a.txt"))
+    folder = bytes.fromhex(b.git("rev-parse", "dev:sub"))
+    raw = b"".join(
+        mode + b" " + name + b"\0" + oid
+        for mode, name, oid in (
+            (b"100664", b"old-mode.txt", blob),
+            (b"100755", b"run.sh", blob),
+            (b"120000", b"link", blob),
+            (b"160000", b"module", blob),
+            (b"40000", b"sub", folder),
+            (b"100644", b"caf\xe9.txt", blob),
+        )
+    )
+    written = subprocess.run(
+        ["git", "hash-object", "-w", "-t", "tree", "--literally", "--stdin"],
+        cwd=b.path,
+        input=raw,
+        capture_output=True,
+        check=True,
+    )
+    tree = written.stdout.decode().strip()
+    listed = GitRepository.open(b.path).tree_entries(tree)
+    expected = [
+        (e.raw_name.decode("utf-8", "replace"), str(e.id), int(e.filemode))
+        for e in pygit2.Repository(str(b.path))[tree]
+    ]
+    assert listed == expected
+    modes = [0o100644, 0o100755, 0o120000, 0o160000, 0o40000, 0o100644]
+    assert [mode for _, _, mode in listed] == modes
 
 
 def test_tips_list_each_folder_once_and_every_file_git_lists(

@@ -43,6 +43,13 @@ def _entries(repo: Any, tree_id: str | None) -> Entries:
     return {name: (oid, mode) for mode, name, oid in _ENTRY.findall(data)}
 
 
+def tree_listing(repo: Any, tree_id: str) -> list[tuple[bytes, str, int]]:
+    """(name, object id, canonical mode) of each entry of one tree, in the tree's order,
+    parsed from its raw object (see `_entries`)."""
+    data = repo.odb.read(tree_id)[1]
+    return [(name, oid.hex(), _canon(mode)) for mode, name, oid in _ENTRY.findall(data)]
+
+
 def _remembered(repo: Any, tree_id: str | None, memo: dict[str | None, Entries] | None) -> Entries:
     if memo is None:
         return _entries(repo, tree_id)
