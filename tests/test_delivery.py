@@ -930,9 +930,11 @@ def test_a_folder_is_listed_as_libgit2_lists_it(tmp_path: Path) -> None:
     )
     tree = written.stdout.decode().strip()
     listed = GitRepository.open(b.path).tree_entries(tree)
+    listing = pygit2.Repository(str(b.path))[tree]
+    assert isinstance(listing, pygit2.Tree)
     expected = [
-        (e.raw_name.decode("utf-8", "replace"), str(e.id), int(e.filemode))
-        for e in pygit2.Repository(str(b.path))[tree]
+        (bytes(e.raw_name or b"").decode("utf-8", "replace"), str(e.id), int(e.filemode))
+        for e in listing
     ]
     assert listed == expected
     modes = [0o100644, 0o100755, 0o120000, 0o160000, 0o40000, 0o100644]
