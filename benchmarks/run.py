@@ -94,17 +94,26 @@ def drift(repo: Path, out: Path, cache: list[str]) -> Sample:
     return Sample(seconds, peak, cpu, phases)
 
 
+FILES = 3000
+"""Files in the generated trees unless `--files` says otherwise."""
+
+
 def repository(
-    commits: int, seed: int, work: Path = HERE / ".repos", drifting: bool = False
+    commits: int,
+    seed: int,
+    work: Path = HERE / ".repos",
+    drifting: bool = False,
+    files: int = FILES,
 ) -> Path:
     """The generated repository for this size (built once, then reused)."""
-    path = work / f"r{commits}-s{seed}{'-drifting' if drifting else ''}"
+    wide = f"-f{files}" if files != FILES else ""
+    path = work / f"r{commits}-s{seed}{wide}{'-drifting' if drifting else ''}"
     if not (path / ".git").exists():
         from drift_fixtures.large import generate
 
         start = time.perf_counter()
         path.parent.mkdir(parents=True, exist_ok=True)
-        tally = generate(path, commits, seed=seed, drifting=drifting)
+        tally = generate(path, commits, seed=seed, drifting=drifting, files=files)
         print(f"generated {commits} commits in {time.perf_counter() - start:.1f} s: {tally}")
     return path
 
@@ -212,13 +221,22 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="repositories whose last stretch is a release freeze: every pair diverged both ways",
     )
+    parser.add_argument(
+        "--files",
+        type=int,
+        default=FILES,
+        help="files in the generated trees (a monorepo's are tens of thousands)",
+    )
     args = parser.parse_args(argv)
     byte_compiled()
     rows = []
     later: list[tuple[str, int, list[Sample], list[Sample]]] = []
     for commits in args.commits:
-        repo = repository(commits, args.seed, args.work, args.drifting)
-        mode = ("-drifting" if args.drifting else "") + ("-graph" if args.commit_graph else "")
+        repo = repository(commits, args.seed, args.work, args.drifting, args.files)
+        mode = (f"-f{args.files}" if args.files != FILES else "") + (
+            "-drifting" if args.drifting else ""
+        )
+        mode += "-graph" if args.commit_graph else ""
         if args.commit_graph:
             repo = with_commit_graph(repo)
         out = args.work / f"r{commits}{mode}.json"
@@ -243,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
                     later_gits.append(git_pipeline(target))
                     laters.append(drift(target, out, ["--cache", str(week)]))
                 later.append((name, commits, later_gits, laters))
+    if args.files != FILES:
+        print(f"Trees of {args.files:,} files (--files):")
     if args.drifting:
         print("Repositories whose last stretch is a release freeze (--drifting):")
     if args.commit_graph:

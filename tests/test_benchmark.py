@@ -125,3 +125,17 @@ def test_the_benchmark_measures_a_drifting_repository_apart(
     assert not (tmp_path / "r1200-s1").exists()
     only_test = git(repo, "rev-list", "--no-merges", "--count", "dev..test")
     assert int(only_test) >= 5  # the freeze's picks and fixes: dev lacks them
+
+
+def test_the_benchmark_measures_wide_trees_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--files`: a repository of its own with trees that many files wide, its own report,
+    and a table that says which it is."""
+    out = _bench_out(tmp_path, capsys, "--new-commits", "0", "--files", "5000")
+    assert "Trees of 5,000 files (--files):" in out
+    assert any(line.startswith("| 1,200 |") for line in out.splitlines())
+    repo = tmp_path / "r1200-s1-f5000"
+    assert (tmp_path / "r1200-f5000.json").is_file()
+    assert not (tmp_path / "r1200-s1").exists()
+    assert len(git(repo, "ls-tree", "-r", "--name-only", "dev").splitlines()) >= 5000
