@@ -887,23 +887,44 @@ def test_a_file_left_unlisted_is_one_the_scan_never_takes(folder: str) -> None:
         assert tip.to_dict() == TipScan(env, "dev").to_dict(), path
 
 
-def test_deciding_by_file_name_answers_as_the_whole_path() -> None:
-    """`may_be_delivery` decides once per file name what only a requirements folder makes
-    depend on more: for every name in every folder it answers as its definition does, asked
-    in either order (a name decided in one folder is not reused wrongly in another)."""
+def test_deciding_by_file_name_answers_as_the_whole_path(tmp_path: Path) -> None:
+    """Most files are decided once per name (`delivery_name`), and only a requirements folder
+    makes the rest depend on more: for every name in every folder, the answer by name (where
+    there is one) and `may_be_delivery` are its definition's, and a tip lists the same files
+    deciding by name as asking of every path."""
     from drift.delivery import scan
+    from drift.delivery.files import TipFiles
 
-    paths = [folder + name for name in NAMES for folder in FOLDERS]
-    for order in (paths, paths[::-1]):
-        scan._BY_NAME.clear()
-        assert [scan.may_be_delivery(p) for p in order] == [scan._delivery_path(p) for p in order]
+    for name in NAMES:
+        by_name = scan.delivery_name(name)
+        for folder in FOLDERS:
+            path = folder + name
+            assert scan.may_be_delivery(path) == scan._delivery_path(path), path
+            assert by_name is None or by_name == scan._delivery_path(path), path
     assert scan.may_be_delivery("requirements/notes.txt")
     assert not scan.may_be_delivery("docs/notes.txt")
+    b = RepoBuilder.init(tmp_path / "r", branch="dev")
+    b.commit("tree", {folder + name: f"{folder}{name}\n" for folder in FOLDERS for name in NAMES})
+    repo = GitRepository.open(b.path)
+    every_path = TipFiles(repo, scan.may_be_delivery).files(b.rev("dev"))
+    named = TipFiles(repo, scan.may_be_delivery, scan.delivery_name).files(b.rev("dev"))
+    assert named == every_path
+    assert "requirements/notes.txt" in named and "src/deep/notes.txt" not in named
+
+
+@pytest.mark.parametrize("path", ["", "a", "a/b", "a/b/", "/x", "//", "a//b", ".github/w/x.yml"])
+def test_a_file_name_is_posixpaths(path: str) -> None:
+    import posixpath
+
+    from drift.delivery.files import basename
+
+    assert basename(path) == posixpath.basename(path)
 
 
 def test_a_folder_is_listed_as_libgit2_lists_it(tmp_path: Path) -> None:
     """`tree_entries` parses raw trees: names that are not UTF-8, modes written the old way
-    (100664), executables, links, gitlinks and folders come out as pygit2's entries say."""
+    (100664), executables, links, gitlinks and folders come out as pygit2's entries say
+    (names and ids as bytes, modes canonical)."""
     import pygit2
 
     b = RepoBuilder.init(tmp_path / "r", branch="dev")
@@ -932,10 +953,7 @@ def test_a_folder_is_listed_as_libgit2_lists_it(tmp_path: Path) -> None:
     listed = GitRepository.open(b.path).tree_entries(tree)
     listing = pygit2.Repository(str(b.path))[tree]
     assert isinstance(listing, pygit2.Tree)
-    expected = [
-        (bytes(e.raw_name or b"").decode("utf-8", "replace"), str(e.id), int(e.filemode))
-        for e in listing
-    ]
+    expected = [(e.raw_name, bytes.fromhex(str(e.id)), int(e.filemode)) for e in listing]
     assert listed == expected
     modes = [0o100644, 0o100755, 0o120000, 0o160000, 0o40000, 0o100644]
     assert [mode for _, _, mode in listed] == modes
@@ -958,7 +976,7 @@ def test_tips_list_each_folder_once_and_every_file_git_lists(
     listed: list[str] = []
     real = GitRepository.tree_entries
 
-    def tree_entries(self: GitRepository, tree_id: str) -> list[tuple[str, str, int]]:
+    def tree_entries(self: GitRepository, tree_id: str) -> list[tuple[bytes, bytes, int]]:
         listed.append(tree_id)
         return real(self, tree_id)
 

@@ -37,13 +37,23 @@ class TipFiles:
 
     Environment branches share nearly all their folders: a folder met again at the same path
     with the same tree id is not listed again, so every tip after the first costs a lookup
-    per folder rather than a look at every file (a 60k-file tree: 0.15 s of listing, and
-    0.17 s of deciding per file, per tip). Vendored folders are never entered.
+    per folder rather than a look at every file. Vendored folders are never entered. Most
+    files are decided by their name alone (`by_name`: the answer of `wanted` for every file
+    of that name, or None where its folder matters), once per name, from the raw listing:
+    no path or id is made of a file the scan turns away (a 60k-file tree of unique names:
+    0.66-0.80 -> 0.30-0.36 s of CPU for four tips, with the `basename` below).
     """
 
-    def __init__(self, repo: GitRepository, wanted: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        repo: GitRepository,
+        wanted: Callable[[str], bool],
+        by_name: Callable[[str], bool | None] | None = None,
+    ) -> None:
         self._repo = repo
         self._wanted = wanted
+        self._by_name = by_name
+        self._names: dict[bytes, bool | None] = {}
         self._folders: dict[tuple[str, str], Folder] = {}
 
     def files(self, commit: str) -> dict[str, str]:
@@ -63,15 +73,26 @@ class TipFiles:
         if folder is None:
             files: list[tuple[str, str]] = []
             folders: list[tuple[str, str]] = []
-            for name, object_id, mode in self._repo.tree_entries(tree):
-                path = prefix + name
+            for raw, object_id, mode in self._repo.tree_entries(tree):
                 if mode == TREE_MODE:
+                    name = raw.decode("utf-8", "replace")
                     if name not in VENDORED:
-                        folders.append((path + "/", object_id))
-                elif mode != GITLINK_MODE and self._wanted(path):
-                    files.append((path, object_id))
+                        folders.append((prefix + name + "/", object_id.hex()))
+                elif mode != GITLINK_MODE and self._wants(prefix, raw):
+                    files.append((prefix + raw.decode("utf-8", "replace"), object_id.hex()))
             folder = self._folders[key] = (files, folders)
         return folder
+
+    def _wants(self, prefix: str, raw: bytes) -> bool:
+        """`wanted` for the file named `raw` in the folder `prefix`, by name where it can."""
+        if raw in self._names:
+            decided = self._names[raw]
+        else:
+            name = raw.decode("utf-8", "replace")
+            decided = self._names[raw] = None if self._by_name is None else self._by_name(name)
+        if decided is None:
+            return self._wanted(prefix + raw.decode("utf-8", "replace"))
+        return decided
 
 
 class BlobText:
@@ -98,8 +119,9 @@ def dirname(path: str) -> str:
 
 
 def basename(path: str) -> str:
-    """The file name of a path."""
-    return posixpath.basename(path)
+    """The file name of a path (posixpath.basename's answer, without its generality: asked
+    five times for each file name the scan judges, it took a third of a wide tree's scan)."""
+    return path[path.rfind("/") + 1 :]
 
 
 def join(folder: str, name: str) -> str:

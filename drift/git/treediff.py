@@ -7,6 +7,7 @@ O(files changed). See shared/notes/git-performance.md.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -43,11 +44,11 @@ def _entries(repo: Any, tree_id: str | None) -> Entries:
     return {name: (oid, mode) for mode, name, oid in _ENTRY.findall(data)}
 
 
-def tree_listing(repo: Any, tree_id: str) -> list[tuple[bytes, str, int]]:
-    """(name, object id, canonical mode) of each entry of one tree, in the tree's order,
+def tree_listing(repo: Any, tree_id: str) -> list[tuple[bytes, bytes, int]]:
+    """(name, raw 20-byte id, canonical mode) of each entry of one tree, in the tree's order,
     parsed from its raw object (see `_entries`)."""
     data = repo.odb.read(tree_id)[1]
-    return [(name, oid.hex(), _canon(mode)) for mode, name, oid in _ENTRY.findall(data)]
+    return [(name, oid, _canon(mode)) for mode, name, oid in _ENTRY.findall(data)]
 
 
 def _remembered(repo: Any, tree_id: str | None, memo: dict[str | None, Entries] | None) -> Entries:
@@ -59,6 +60,7 @@ def _remembered(repo: Any, tree_id: str | None, memo: dict[str | None, Entries] 
     return found
 
 
+@functools.cache  # a handful of distinct modes, met once per entry of every tree read
 def _canon(mode: bytes) -> int:
     """git's canonical mode (canon_mode), as libgit2 and `git diff` report it: 100664 is
     100644, any executable bit is 100755."""
