@@ -229,15 +229,15 @@ class GitRepository:
         """Have git re-merge, in one process, the two-parent merges among `merge_ids` whose
         answer is not stored, for `remerge` to read (drift.git.merges). Nothing for a
         partial clone (git would fetch missing objects) or without git."""
-        if self.is_partial_clone or not gitcli.available():
+        if not self._git_merges():
             return
         pairs: list[tuple[str, str]] = []
         for merge_id in merge_ids:
-            if merge_id in self._remerged or self._stored_remerge(merge_id, "git") is not None:
-                continue
-            self._remerged[merge_id] = None  # asked the store: not again in `remerge`
             parents = self.commit(merge_id).parents
-            if len(parents) == 2:
+            if len(parents) != 2 or merge_id in self._remerged:
+                continue
+            if self._stored_remerge(merge_id, "git") is None:
+                self._remerged[merge_id] = None  # asked the store: not again in `remerge`
                 pairs.append((parents[0], parents[1]))
         if pairs:
             checker.merge_with_git(pairs, self._git_merge_settings())
