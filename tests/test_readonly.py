@@ -10,7 +10,7 @@ import pytest
 
 from drift.cli import main
 from tests.small_repos import four_envs
-from tests.test_gitcli import count_git_batches
+from tests.test_gitcli import count_git_batches, count_merge_batches
 
 
 def snapshot(git_dir: Path) -> dict[str, str]:
@@ -44,9 +44,14 @@ def test_audit_leaves_the_repository_byte_for_byte_unchanged(
     assert b.git("status", "--porcelain") == ""
 
 
-def test_remerging_conflicted_and_content_merges_writes_nothing(tmp_path: Path) -> None:
-    """Re-merging (conflict_merge) makes libgit2 write merged blobs; they must land in the
-    shadow repository, never in the audited one."""
+@pytest.mark.parametrize("engine", ["git", "libgit2"])
+def test_remerging_conflicted_and_content_merges_writes_nothing(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-merging (conflict_merge) makes git or libgit2 write merged blobs; they must land in
+    the shadow repository, never in the audited one."""
+    monkeypatch.setenv("DRIFT_GIT", "1" if engine == "git" else "0")
+    merged = count_merge_batches(monkeypatch)
     from drift_fixtures.builder import RepoBuilder
     from drift_fixtures.scenarios import release_conflicts
 
@@ -70,4 +75,5 @@ def test_remerging_conflicted_and_content_merges_writes_nothing(tmp_path: Path) 
     before = snapshot(clone)
     assert main(["audit", str(clone), "--json", str(tmp_path / "r.json")]) == 0
     assert '"conflict_merge"' in (tmp_path / "r.json").read_text()
+    assert len(merged) == (1 if engine == "git" else 0)
     assert snapshot(clone) == before
