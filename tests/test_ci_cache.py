@@ -333,6 +333,29 @@ def test_a_re_merge_is_kept_under_the_engine_that_made_it(
     assert all(report == reports[0] for report in reports)
 
 
+def test_where_git_cannot_merge_libgit2s_answers_are_kept_and_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A git without `merge-tree --write-tree` fails every batch: libgit2 merges, its answers
+    are stored as libgit2's, and the next run reads them instead of merging again."""
+    repo = release_conflicts(tmp_path / "repo").path
+    monkeypatch.setenv("DRIFT_GIT", "1")
+    monkeypatch.setattr("drift.git.gitcli.merge_tree", lambda *args: None)
+    made: list[str] = []
+    real = merges_module.MergeChecker.remerge
+
+    def remerge(self: Any, ours: str, theirs: str, tree: str) -> Any:
+        made.append("git" if self.merged_by_git(ours, theirs) else "libgit2")
+        return real(self, ours, theirs, tree)
+
+    monkeypatch.setattr(merges_module.MergeChecker, "remerge", remerge)
+    first, _ = audited(repo, tmp_path / "cache")
+    assert made and set(made) == {"libgit2"}
+    made.clear()
+    again, _ = audited(repo, tmp_path / "cache")
+    assert made == [] and again == first
+
+
 @pytest.mark.parametrize(
     ("text", "context", "answer"),
     [

@@ -236,8 +236,8 @@ class GitRepository:
             parents = self.commit(merge_id).parents
             if len(parents) != 2 or merge_id in self._remerged:
                 continue
-            if self._stored_remerge(merge_id, "git") is None:
-                self._remerged[merge_id] = None  # asked the store: not again in `remerge`
+            found = self._remerged[merge_id] = self._stored_remerge(merge_id, "git")
+            if found is None:  # the store was asked once: `remerge` reads the answer here
                 pairs.append((parents[0], parents[1]))
         if pairs:
             checker.merge_with_git(pairs, self._git_merge_settings())
@@ -246,28 +246,30 @@ class GitRepository:
         """How a two-parent merge compares with git's own merge of its parents (kept in the
         persistent cache: a merge's parents and tree are fixed by its id; libgit2's version
         is in the cache's version, and the configuration a merge reads and which of git or
-        libgit2 merged it in each row)."""
+        libgit2 merged it in each row). A merge git could not make (a git without
+        `merge-tree --write-tree`) is libgit2's, stored and read as libgit2's."""
+        info = self.commit(merge_id)
+        ours, theirs = info.parents[0], info.parents[1]
         if merge_id in self._remerged:
             found = self._remerged.pop(merge_id)
         else:
             found = self._stored_remerge(merge_id, "git" if self._git_merges() else "libgit2")
+        by_git = checker.merged_by_git(ours, theirs)
+        if found is None and not by_git and self._git_merges():
+            found = self._stored_remerge(merge_id, "libgit2")
         if found is not None:
             return found
-        info = self.commit(merge_id)
-        result = checker.remerge(info.parents[0], info.parents[1], info.tree)
+        result = checker.remerge(ours, theirs, info.tree)
         if self._store is not None:
-            engine = "git" if checker.merged_by_git(info.parents[0], info.parents[1]) else "libgit2"
-            self._store.put_remerge(merge_id, self._merge_context(engine), result)
+            context = self._merge_context("git" if by_git else "libgit2")
+            self._store.put_remerge(merge_id, context, result)
         return result
 
     def _stored_remerge(self, merge_id: str, engine: str) -> Remerge | None:
-        """The stored re-merge of `merge_id` by `engine`, kept for `remerge` once read."""
+        """The stored re-merge of `merge_id` by `engine`, if any."""
         if self._store is None:
             return None
-        found = self._store.remerge(merge_id, self._merge_context(engine))
-        if found is not None:
-            self._remerged[merge_id] = found
-        return found
+        return self._store.remerge(merge_id, self._merge_context(engine))
 
     def _git_merges(self) -> bool:
         """Whether this run's merges are git's (`remerge_ahead`)."""
