@@ -134,10 +134,11 @@ class MergeChecker:
         from a parent; where both parents and the record agree, so does the merge, so both
         ways find the same paths.) The merged tree shares nearly every folder with the
         record: the diff is short."""
-        differing = set(conflicts)
+        conflicted = set(conflicts)  # a path once, whatever git lists
+        differing = set(conflicted)
         for change in diff_trees(repo, merged_tree, recorded_tree, self._trees):
             differing.add(change.path.decode("utf-8", "surrogateescape"))
-        return Remerge(tuple(sorted(conflicts)), tuple(sorted(differing)))
+        return Remerge(tuple(sorted(conflicted)), tuple(sorted(differing)))
 
 
 def _entry(index: Any, path: str) -> tuple[str, int] | None:
