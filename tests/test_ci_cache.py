@@ -304,13 +304,8 @@ def test_a_warm_run_re_merges_nothing_unless_the_merge_settings_change(
     assert again["findings"] == plain["findings"] and shadows
 
 
-def test_a_re_merge_is_kept_under_the_engine_that_made_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """git's merges and libgit2's are kept apart: a run without git does not take git's
-    answers (an engine may merge some history otherwise), nor a run with git libgit2's. A
-    merge keeps one row, the last engine's: a run of the same engine again merges nothing."""
-    repo = release_conflicts(tmp_path / "repo").path
+def count_remerges(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The engine of every merge re-merged from here on (the store's answers are not)."""
     made: list[str] = []
     real = merges_module.MergeChecker.remerge
 
@@ -319,6 +314,17 @@ def test_a_re_merge_is_kept_under_the_engine_that_made_it(
         return real(self, ours, theirs, tree)
 
     monkeypatch.setattr(merges_module.MergeChecker, "remerge", remerge)
+    return made
+
+
+def test_a_re_merge_is_kept_under_the_engine_that_made_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git's merges and libgit2's are kept apart: a run without git does not take git's
+    answers (an engine may merge some history otherwise), nor a run with git libgit2's. A
+    merge keeps one row, the last engine's: a run of the same engine again merges nothing."""
+    repo = release_conflicts(tmp_path / "repo").path
+    made = count_remerges(monkeypatch)
     reports = []
     previous = None
     for engine in ("1", "0", "0", "1", "1"):
@@ -341,14 +347,7 @@ def test_where_git_cannot_merge_libgit2s_answers_are_kept_and_read(
     repo = release_conflicts(tmp_path / "repo").path
     monkeypatch.setenv("DRIFT_GIT", "1")
     monkeypatch.setattr("drift.git.gitcli.merge_tree", lambda *args: None)
-    made: list[str] = []
-    real = merges_module.MergeChecker.remerge
-
-    def remerge(self: Any, ours: str, theirs: str, tree: str) -> Any:
-        made.append("git" if self.merged_by_git(ours, theirs) else "libgit2")
-        return real(self, ours, theirs, tree)
-
-    monkeypatch.setattr(merges_module.MergeChecker, "remerge", remerge)
+    made = count_remerges(monkeypatch)
     first, _ = audited(repo, tmp_path / "cache")
     assert made and set(made) == {"libgit2"}
     made.clear()
