@@ -135,8 +135,16 @@ def test_the_output_of_merge_tree_is_read_whole_or_not_at_all() -> None:
     clean, conflicted = f"1\0{tree}\0\0".encode(), f"0\0{tree}\0x.txt\0d/y\0\0".encode()
     parse = gitcli._parse_merges
     assert parse(clean + conflicted) == [(tree, ()), (tree, ("x.txt", "d/y"))]
-    for bad in (f"1\0{tree}\0x.txt\0\0", f"0\0{tree}\0\0", f"2\0{tree}\0\0", "1\0{tree}\0"):
-        with pytest.raises(ValueError):
+    for bad, why in (
+        (f"1\0{tree}\0x.txt\0\0", "disagrees"),  # clean, with a conflicted path
+        (f"0\0{tree}\0\0", "disagrees"),  # conflicted, with none
+        (f"2\0{tree}\0\0", "unexpected"),
+        (f"1\0{tree[:12]}\0\0", "unexpected"),  # an abbreviated id
+        (f"1\0{tree}\0", "mid-merge"),  # cut after the tree
+        (f"0\0{tree}\0x.txt", "mid-merge"),  # cut in the conflicted paths
+        (f"{clean.decode()}1", "mid-merge"),  # cut after a status
+    ):
+        with pytest.raises(ValueError, match=why):
             parse(bad.encode())
 
 

@@ -110,7 +110,7 @@ def merge_tree(
         return None
     try:
         merged = _parse_merges(proc.stdout)
-    except (ValueError, IndexError):
+    except ValueError:
         return None
     return dict(zip(pairs, merged, strict=True)) if len(merged) == len(pairs) else None
 
@@ -127,9 +127,11 @@ def _parse_merges(out: bytes) -> list[Merged]:
             raise ValueError(f"unexpected output of git merge-tree: {status[:60]!r}")
         n += 2
         conflicted: list[str] = []
-        while tokens[n]:
+        while n < len(tokens) and tokens[n]:
             conflicted.append(tokens[n].decode("utf-8", "surrogateescape"))
             n += 1
+        if n >= len(tokens):
+            raise ValueError("git merge-tree's output ends mid-merge")
         n += 1
         if (status == b"1") == bool(conflicted):
             raise ValueError("git merge-tree's status disagrees with its conflicted paths")
