@@ -118,6 +118,7 @@ def test_bad_rows_are_misses_not_answers(scenario: Scenario, tmp_path: Path) -> 
     _sql(tmp_path / FILENAME, "UPDATE line_answers SET data = substr(data, 1, length(data) - 1)")
     _sql(tmp_path / FILENAME, "UPDATE remerges SET data = '[1, 2]'")
     _sql(tmp_path / FILENAME, "UPDATE line_infos SET data = substr(data, 1, length(data) - 1)")
+    _sql(tmp_path / FILENAME, "UPDATE folder_files SET data = substr(data, 1, length(data) - 1)")
     data, cache = audited(scenario.path, tmp_path)
     assert data == expected
     assert cache is not None and cache.hits == 0 and cache.misses > 0
@@ -453,3 +454,24 @@ def test_stored_lines_are_checked_before_and_after_decoding(row: Any) -> None:
     for bad in ([(b"a.py", [b"x"], (), None)], [("a.py", (), (), None)], {"a": 1}, [(1, 2, 3)]):
         body = marshal.dumps(bad)
         assert _decode_lines(hashlib.sha256(body).digest() + body) is None
+
+
+@pytest.mark.parametrize(
+    ("files", "answer"),
+    [
+        ([("src/a.yaml", "a" * 40)], [("src/a.yaml", "a" * 40)]),
+        ([], []),
+        ([("other/a.yaml", "a" * 40)], None),  # not below the folder
+        ([("src/a.yaml", "zz")], None),
+        ([("src/a.yaml",)], None),
+        ([["src/a.yaml", "a" * 40]], None),
+        ("src/a.yaml", None),
+    ],
+)
+def test_a_stored_folder_is_checked(files: Any, answer: Any) -> None:
+    from drift.ci.cache import _decode_folder_files, _sealed
+
+    folder = "b" * 40 + ":src/"
+    assert _decode_folder_files(_sealed(("def", files)), folder, "def") == answer
+    assert _decode_folder_files(_sealed(("older", files)), folder, "def") is None
+    assert _decode_folder_files(_sealed(("def", files))[:-1], folder, "def") is None

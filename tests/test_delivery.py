@@ -21,7 +21,13 @@ from drift.delivery.scan import branch_of
 from drift.environments import Environment, resolve_chain
 from drift.git import GitRepository
 from drift_fixtures.builder import RepoBuilder
-from drift_fixtures.delivery_scenarios import DIGEST, DeliveryScenario, env_branches, trunk
+from drift_fixtures.delivery_scenarios import (
+    DIGEST,
+    TEMPLATE,
+    DeliveryScenario,
+    env_branches,
+    trunk,
+)
 
 
 def scan(scenario: DeliveryScenario) -> dict[str, Any]:
@@ -987,3 +993,175 @@ def test_tips_list_each_folder_once_and_every_file_git_lists(
         expected = dict(line.split(" ") for line in git if not line.startswith("node_modules/"))
         assert tips.files(b.rev(branch)) == expected
     assert len(listed) == 21 + 2  # prod: the root and 20 folders; dev: the root and pkg7
+
+
+def _listing_counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tree ids `tree_entries` is asked to list, in order."""
+    listed: list[str] = []
+    real = GitRepository.tree_entries
+
+    def tree_entries(self: GitRepository, tree_id: str) -> list[tuple[bytes, bytes, int]]:
+        listed.append(tree_id)
+        return real(self, tree_id)
+
+    monkeypatch.setattr(GitRepository, "tree_entries", tree_entries)
+    return listed
+
+
+def _ls_tree(b: RepoBuilder, branch: str, wanted: Callable[[str], bool]) -> dict[str, str]:
+    """What `git ls-tree -r` lists at a branch, as `TipFiles.files` answers it."""
+    lines = b.git("ls-tree", "-r", "--format=%(path) %(objectname)", branch).splitlines()
+    found = dict(line.split(" ") for line in lines)
+    return {path: blob for path, blob in found.items() if wanted(path)}
+
+
+def test_a_later_run_lists_only_the_folders_new_commits_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a persistent cache, what was wanted below each folder is kept by (tree id, path):
+    a run after a commit that changed one file lists the folders on its path and nothing
+    else, and every tip still lists what `git ls-tree -r` lists. The same tree at two paths
+    is two answers (a requirements folder wants .txt files, another folder does not)."""
+    from drift.ci.cache import CommitCache
+    from drift.delivery import scan
+    from drift.delivery.files import TipFiles
+
+    b = RepoBuilder.init(tmp_path / "r", branch="dev")
+    files = {
+        f"pkg{d}/sub{s}/app{f}.yaml": f"{d}.{s}.{f}\n"
+        for d in range(6)
+        for s in range(4)
+        for f in range(3)
+    }
+    files |= {"requirements/base.txt": "flask\n", "docs/base.txt": "flask\n"}
+    b.commit("tree", files)
+    b.branch("prod", "dev")
+    assert b.git("rev-parse", "dev:requirements") == b.git("rev-parse", "dev:docs")
+    listed = _listing_counted(monkeypatch)
+    wanted = scan.may_be_delivery
+
+    def tips(cache: CommitCache | None, definition: str = scan.definition()) -> TipFiles:
+        return TipFiles(GitRepository.open(b.path, cache), wanted, scan.delivery_name, definition)
+
+    with CommitCache.open(tmp_path / "cache") as cache:
+        assert tips(cache).files(b.rev("prod")) == _ls_tree(b, "prod", wanted)
+    assert len(listed) == 1 + 6 + 6 * 4 + 2  # every folder, once
+    assert "requirements/base.txt" in _ls_tree(b, "prod", wanted)
+    assert "docs/base.txt" not in _ls_tree(b, "prod", wanted)
+
+    b.commit("one file changes", {"pkg4/sub2/app1.yaml": "changed\n"})
+    listed.clear()
+    with CommitCache.open(tmp_path / "cache") as cache:
+        answers = tips(cache)
+        assert answers.files(b.rev("dev")) == _ls_tree(b, "dev", wanted)
+        assert answers.files(b.rev("prod")) == _ls_tree(b, "prod", wanted)
+        assert cache.misses == 3  # the folders on the changed path
+    assert [t for t in listed] == [
+        b.git("rev-parse", f"dev:{p}") for p in ("", "pkg4", "pkg4/sub2")
+    ]
+
+    listed.clear()  # a new definition of wanted files: nothing kept is used
+    with CommitCache.open(tmp_path / "cache") as cache:
+        assert tips(cache, "another").files(b.rev("dev")) == _ls_tree(b, "dev", wanted)
+    assert len(listed) == 1 + 6 + 6 * 4 + 2
+    listed.clear()
+    assert tips(None).files(b.rev("dev")) == _ls_tree(b, "dev", wanted)
+    assert len(listed) == 1 + 6 + 6 * 4 + 2
+
+
+def test_a_folder_nested_deeper_than_pythons_stack_is_listed(tmp_path: Path) -> None:
+    """Folders are gathered without recursion: 1,200 levels (Python stops at 1,000 calls).
+    The trees are written by pygit2 (a checkout that deep would pass the system's limits)."""
+    import pygit2
+
+    from drift.delivery.files import TipFiles
+
+    b = RepoBuilder.init(tmp_path / "r", branch="dev")
+    b.commit("root", {"Dockerfile": "FROM y\n"})
+    raw = pygit2.Repository(str(b.path))
+    blob = raw.create_blob(b"FROM x\n")
+    folder = raw.TreeBuilder()
+    folder.insert("Dockerfile", blob, pygit2.enums.FileMode.BLOB)
+    tree = folder.write()
+    for _ in range(1199):
+        folder = raw.TreeBuilder()
+        folder.insert("d", tree, pygit2.enums.FileMode.TREE)
+        tree = folder.write()
+    top = raw.TreeBuilder(b.git("rev-parse", "dev^{tree}"))
+    top.insert("d", tree, pygit2.enums.FileMode.TREE)
+    commit = b.git("commit-tree", str(top.write()), "-p", "dev", "-m", "deep")
+    deep = "/".join(["d"] * 1200)
+    found = TipFiles(GitRepository.open(b.path), lambda path: True).files(commit)
+    assert sorted(found) == ["Dockerfile", f"{deep}/Dockerfile"]
+    assert found[f"{deep}/Dockerfile"] == str(blob)
+
+
+def test_what_decides_the_listed_files_is_in_the_definitions_digest(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every module `may_be_delivery` reaches (through the functions and values it names) is
+    one whose source the digest covers, and an edit of any of them changes the digest: a
+    listing kept under an older definition is never read as this one's."""
+    import sys
+    import types
+
+    from drift.delivery import scan
+
+    reached: set[str] = set()
+    todo: list[Any] = [scan.may_be_delivery]
+    seen: set[int] = set()
+    while todo:
+        item = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, types.FunctionType):
+            reached.add(item.__module__)
+            todo += [item.__globals__[n] for n in item.__code__.co_names if n in item.__globals__]
+        elif isinstance(item, types.ModuleType):
+            continue
+    assert reached <= set(scan._DEFINING), reached - set(scan._DEFINING)
+    assert "drift.delivery.files" in scan._DEFINING  # VENDORED, basename
+    before = scan.definition.__wrapped__()
+    for name in scan._DEFINING:
+        module = sys.modules[name]
+        edited = tmp_path / f"{name}.py"
+        edited.write_bytes(Path(str(module.__file__)).read_bytes() + b"\n# edited\n")
+        monkeypatch.setattr(module, "__file__", str(edited))
+        assert scan.definition.__wrapped__() != before, name
+        monkeypatch.undo()
+    assert scan.definition.__wrapped__() == before
+
+
+def test_an_audit_after_new_commits_reads_kept_folders_and_reports_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """End to end: an audit with the persistent cache after a commit in a chart's templates
+    lists only the folders on that path at dev's tip, and its report is the report of an
+    audit without any cache."""
+    from drift.audit import run_audit
+    from drift.ci.cache import CommitCache
+    from drift.git.store import using_store
+
+    scenario = env_branches(tmp_path)
+    settings = Settings(envs=tuple(EnvSpec(name, ref) for name, ref in scenario.envs))
+
+    def audited(cache_folder: Path | None) -> dict[str, Any]:
+        cache = CommitCache.open(cache_folder) if cache_folder is not None else None
+        with using_store(cache):
+            data = run_audit(scenario.path, settings, now=0).to_dict()
+        if cache is not None:
+            cache.close()
+        return data
+
+    audited(tmp_path / "cache")
+    b = scenario.builder
+    b.checkout("dev")
+    b.commit("Chart: one more label", {"chart/templates/deployment.yaml": TEMPLATE + "# x\n"})
+    listed = _listing_counted(monkeypatch)
+    plain = audited(None)
+    everything = len(listed)
+    listed.clear()
+    assert audited(tmp_path / "cache") == plain
+    changed = {b.git("rev-parse", f"dev:{p}") for p in ("", "chart", "chart/templates")}
+    assert set(listed) == changed and everything > len(changed) + 3

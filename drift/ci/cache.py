@@ -1,5 +1,6 @@
 """The persistent per-commit cache: commits' metadata, file changes, patch ids, the
-first-parent lines' trees, re-merges and the lines `similar` reads, in SQLite, between runs.
+first-parent lines' trees, re-merges, the lines `similar` reads and the files the delivery
+scan wants below each folder, in SQLite, between runs.
 
 A commit id names the commit's content, so what drift derives from one commit alone never
 goes stale; only drift's way of deriving it can change, and `CACHE_VERSION` is raised when
@@ -50,6 +51,7 @@ _SCHEMA = (
     "CREATE TABLE commit_infos (newest INTEGER NOT NULL, data BLOB NOT NULL)",
     "CREATE INDEX commit_infos_by_newest ON commit_infos (newest)",
     "CREATE TABLE line_infos (start TEXT PRIMARY KEY, rest TEXT, data BLOB NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE folder_files (folder TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID",
 )
 _TABLES = {
     "meta",
@@ -61,6 +63,7 @@ _TABLES = {
     "line_answers",
     "commit_infos",
     "line_infos",
+    "folder_files",
 }
 _MAX_LINES_ROW = 256 * 1024
 """A commit whose changed lines take more is read again next time: blobs.py caps what one
@@ -113,6 +116,7 @@ class CommitCache:
         self._new_similar: dict[str, bytes] = {}
         self._new_infos: list[CommitInfo] = []
         self._new_line_infos: dict[str, tuple[str | None, bytes]] = {}
+        self._new_folders: dict[str, bytes] = {}
         self._ahead: set[str] = set()
         """Commits whose rows were read ahead: a commit here and not below is a miss."""
         self._ahead_changes: dict[str, Any] = {}
@@ -289,6 +293,29 @@ class CommitCache:
         """Queue a described line for saving."""
         self._new_line_infos[start] = (rest, _sealed([c.fields() for c in infos]))
 
+    def folder_files(self, folders: list[str], context: str) -> dict[str, list[tuple[str, str]]]:
+        """Folders' stored wanted files, each checked by digest, context and shape, in
+        queries of `_CHUNK` folders (a run after new commits asks about every subfolder of
+        each folder they changed: 6,000 of them in a tree of 60k files)."""
+        found: dict[str, list[tuple[str, str]]] = {}
+        for start in range(0, len(folders), _CHUNK):
+            chunk = folders[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._all(
+                f"SELECT folder, data FROM folder_files WHERE folder IN ({marks})", chunk
+            )
+            for folder, data in (rows or {}).items():
+                decoded = _decode_folder_files(data, folder, context)
+                if decoded is not None:
+                    found[folder] = decoded
+        self.hits += len(found)
+        self.misses += len(folders) - len(found)
+        return found
+
+    def put_folder_files(self, folder: str, context: str, files: list[tuple[str, str]]) -> None:
+        """Queue a folder's wanted files for saving."""
+        self._new_folders[folder] = _sealed((context, files))
+
     def infos_for_child(self) -> ChildReader | None:
         """A reader for a child about to be forked: the file is checked (or rebuilt) here
         first, as this process would on first use, so the child only reads."""
@@ -306,6 +333,7 @@ class CommitCache:
             or self._new_similar
             or self._new_infos
             or self._new_line_infos
+            or self._new_folders
         )
         if self._unopened and not new:
             self._unopened = False  # never used: nothing to check or save
@@ -337,6 +365,9 @@ class CommitCache:
                 conn.executemany(
                     "INSERT OR REPLACE INTO line_infos VALUES (?, ?, ?)",
                     [(start, rest, data) for start, (rest, data) in self._new_line_infos.items()],
+                )
+                conn.executemany(
+                    "INSERT OR REPLACE INTO folder_files VALUES (?, ?)", self._new_folders.items()
                 )
                 if self._new_infos:
                     conn.execute(
@@ -663,6 +694,27 @@ def _decode_answers(blob: Any) -> dict[str, tuple[int, str] | None] | None:
         ):
             return None
     return answers
+
+
+def _decode_folder_files(blob: Any, folder: str, context: str) -> list[tuple[str, str]] | None:
+    """A sealed row (`_unsealed`), then its context (the same definition of wanted files)
+    and shape: (path, blob id) pairs, every path below the folder's own."""
+    value = _unsealed(blob)
+    if not (type(value) is tuple and len(value) == 2 and value[0] == context):
+        return None
+    files = value[1]
+    prefix = folder.partition(":")[2]
+    if not isinstance(files, list):
+        return None
+    for entry in files:
+        if not (type(entry) is tuple and len(entry) == 2):
+            return None
+        path, blob_id = entry
+        if not (type(path) is str and path.startswith(prefix) and type(blob_id) is str):
+            return None
+        if not _OID.fullmatch(blob_id):
+            return None
+    return files
 
 
 def _decode_lines(blob: Any) -> list[FileLines] | None:

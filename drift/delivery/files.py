@@ -35,13 +35,19 @@ Folder = tuple[list[tuple[str, str]], list[tuple[str, str]]]
 class TipFiles:
     """The files of each tip a scan wants (`wanted(path)`, decided by path alone), by path.
 
-    Environment branches share nearly all their folders: a folder met again at the same path
-    with the same tree id is not listed again, so every tip after the first costs a lookup
-    per folder rather than a look at every file. Vendored folders are never entered. Most
-    files are decided by their name alone (`by_name`: the answer of `wanted` for every file
-    of that name, or None where its folder matters), once per name, from the raw listing:
-    no path or id is made of a file the scan turns away (a 60k-file tree of unique names:
-    0.66-0.80 -> 0.30-0.36 s of CPU for four tips, with the `basename` below).
+    Environment branches share nearly all their folders, and a folder's tree id fixes
+    everything below it: the files wanted below a folder are gathered once per (path, tree
+    id), so a tip after the first lists only the folders that differ from one listed before,
+    and stops at the first folder it shares. Vendored folders are never entered. Most files
+    are decided by their name alone (`by_name`: the answer of `wanted` for every file of that
+    name, or None where its folder matters), once per name, from the raw listing: no path or
+    id is made of a file the scan turns away (a 60k-file tree of unique names: 0.66-0.80 ->
+    0.30-0.36 s of CPU for four tips, with the `basename` below).
+
+    With a `definition` (a digest of what decides `wanted`), what was gathered below each
+    folder is kept in the repository's persistent cache, and a later run reads it instead of
+    listing the folder and everything under it: a run after new commits lists only the
+    folders they changed, and asks the cache about the subfolders of each in one query.
     """
 
     def __init__(
@@ -49,39 +55,70 @@ class TipFiles:
         repo: GitRepository,
         wanted: Callable[[str], bool],
         by_name: Callable[[str], bool | None] | None = None,
+        definition: str | None = None,
     ) -> None:
         self._repo = repo
         self._wanted = wanted
         self._by_name = by_name
+        self._definition = definition
         self._names: dict[bytes, bool | None] = {}
-        self._folders: dict[tuple[str, str], Folder] = {}
+        self._below: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self.listed = 0
+        """Folders listed from the object store (for tests and the benchmark's figures)."""
 
     def files(self, commit: str) -> dict[str, str]:
         """path -> blob id of every wanted file at `commit`, sorted by path."""
-        found: dict[str, str] = {}
-        stack = [("", self._repo.commit(commit).tree)]
+        return dict(sorted(self._files_below(("", self._repo.commit(commit).tree))))
+
+    def _files_below(self, top: tuple[str, str]) -> list[tuple[str, str]]:
+        """The wanted files in and below the folder `top` (its path and tree id): known, kept
+        by an earlier run, or gathered from the listings of the folders under it (without
+        recursion: a tree may be nested deeper than Python's stack). What an earlier run kept
+        is asked for all subfolders of a folder at once, when it is listed."""
+        below = self._below
+        if top not in below:
+            self._take_kept([top])
+        listings: dict[tuple[str, str], Folder] = {}
+        stack = [top]
         while stack:
-            prefix, tree = stack.pop()
-            files, folders = self._folder(prefix, tree)
-            found.update(files)
-            stack += folders
-        return dict(sorted(found.items()))
+            key = stack.pop()
+            if key in below:
+                continue
+            listing = listings.get(key)
+            if listing is not None:  # its folders are all gathered: gather it
+                files, folders = listing
+                found = files + [entry for folder in folders for entry in below[folder]]
+                below[key] = found
+                if self._definition is not None:
+                    self._repo.remember_folder_files(folder_key(key), self._definition, found)
+                continue
+            listing = listings[key] = self._folder(*key)
+            stack.append(key)
+            fresh = [folder for folder in listing[1] if folder not in below]
+            self._take_kept(fresh)
+            stack += fresh
+        return below[top]
+
+    def _take_kept(self, folders: list[tuple[str, str]]) -> None:
+        """What an earlier run kept below these folders, into `_below`."""
+        if self._definition is None or not folders:
+            return
+        names = {folder_key(folder): folder for folder in folders}
+        kept = self._repo.stored_folder_files(list(names), self._definition)
+        self._below.update((names[name], files) for name, files in kept.items())
 
     def _folder(self, prefix: str, tree: str) -> Folder:
-        key = (prefix, tree)
-        folder = self._folders.get(key)
-        if folder is None:
-            files: list[tuple[str, str]] = []
-            folders: list[tuple[str, str]] = []
-            for raw, object_id, mode in self._repo.tree_entries(tree):
-                if mode == TREE_MODE:
-                    name = raw.decode("utf-8", "replace")
-                    if name not in VENDORED:
-                        folders.append((prefix + name + "/", object_id.hex()))
-                elif mode != GITLINK_MODE and self._wants(prefix, raw):
-                    files.append((prefix + raw.decode("utf-8", "replace"), object_id.hex()))
-            folder = self._folders[key] = (files, folders)
-        return folder
+        self.listed += 1
+        files: list[tuple[str, str]] = []
+        folders: list[tuple[str, str]] = []
+        for raw, object_id, mode in self._repo.tree_entries(tree):
+            if mode == TREE_MODE:
+                name = raw.decode("utf-8", "replace")
+                if name not in VENDORED:
+                    folders.append((prefix + name + "/", object_id.hex()))
+            elif mode != GITLINK_MODE and self._wants(prefix, raw):
+                files.append((prefix + raw.decode("utf-8", "replace"), object_id.hex()))
+        return files, folders
 
     def _wants(self, prefix: str, raw: bytes) -> bool:
         """`wanted` for the file named `raw` in the folder `prefix`, by name where it can."""
@@ -93,6 +130,12 @@ class TipFiles:
         if decided is None:
             return self._wanted(prefix + raw.decode("utf-8", "replace"))
         return decided
+
+
+def folder_key(folder: tuple[str, str]) -> str:
+    """How the persistent cache names a folder (path, tree id): `TREE:PATH`."""
+    prefix, tree = folder
+    return f"{tree}:{prefix}"
 
 
 class BlobText:

@@ -10,10 +10,15 @@ readiness score and the migration plan query, and `observations` in plain words.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from drift import __version__
 from drift.delivery.ci import ci_system, read_pipeline
 from drift.delivery.containers import BaseImage, base_images, is_dockerfile
 from drift.delivery.dependencies import (
@@ -144,6 +149,33 @@ def may_be_delivery(path: str) -> bool:
     return _delivery_path(path) if decided is None else decided
 
 
+_DEFINING = (
+    "drift.delivery.scan",
+    "drift.delivery.files",
+    "drift.delivery.ci",
+    "drift.delivery.containers",
+    "drift.delivery.dependencies",
+    "drift.delivery.manifests",
+)
+"""The modules that decide which files a scan lists: `may_be_delivery` and what it asks,
+and the vendored folders (drift.delivery.files)."""
+
+
+@functools.cache
+def definition() -> str:
+    """A digest of what decides which files a scan lists (the source of `_DEFINING`): the
+    files kept below each folder by an earlier run (drift.delivery.files.TipFiles) are used
+    only under the same one, so an edit of any of them lists every folder again, even when
+    nobody remembers why it should."""
+    digest = hashlib.sha1()
+    for name in _DEFINING:
+        try:
+            digest.update(Path(str(sys.modules[name].__file__)).read_bytes())
+        except (KeyError, OSError, TypeError):
+            digest.update(f"{name} {__version__}".encode())
+    return digest.hexdigest()[:16]
+
+
 def delivery_name(name: str) -> bool | None:
     """`may_be_delivery` for every file named `name`, or None where its folder matters: only
     a requirements file in a folder named `requirements` (the CI systems' paths are all
@@ -223,7 +255,7 @@ class _Scanner:
         self.repo = repo
         self.blobs = BlobText(repo)
         self.memo: dict[tuple[str, str, str], object] = {}
-        self.tips = TipFiles(repo, may_be_delivery, delivery_name)
+        self.tips = TipFiles(repo, may_be_delivery, delivery_name, definition())
 
     def scan(self, env: Environment) -> TipScan:
         """Every delivery file of one environment's tip. Only files `_file` may take are

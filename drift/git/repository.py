@@ -619,6 +619,20 @@ class GitRepository:
         if start is not None and self._store is not None:
             self._store.put_line_answers(start, answers)
 
+    def stored_folder_files(
+        self, folders: list[str], context: str
+    ) -> dict[str, list[tuple[str, str]]]:
+        """The files a scan wanted below each of these folders that the persistent cache kept
+        under the same `context` (drift.delivery.files.TipFiles)."""
+        return {} if self._store is None else self._store.folder_files(folders, context)
+
+    def remember_folder_files(
+        self, folder: str, context: str, files: list[tuple[str, str]]
+    ) -> None:
+        """Keep the files a scan wanted below a folder in the persistent cache."""
+        if self._store is not None:
+            self._store.put_folder_files(folder, context, files)
+
     def remember_line_trees(self, start: str | None, trees: LineTrees) -> None:
         """Keep a line's trees (read here or by a child process) in the persistent cache."""
         if start is not None and self._store is not None:

@@ -3,8 +3,9 @@
 A commit id names its content, so a commit's metadata, file changes, patch ids and changed
 lines never change, nor does the first-parent line below it, nor (for a given libgit2 and
 merge configuration) how a merge compares with git's own merge of its parents: a store may
-keep them between runs. The git layer only sees this protocol; the SQLite implementation
-lives in `drift.ci.cache`. Without a store, nothing here is used.
+keep them between runs. So may the files a scan wants below a folder, fixed by the folder's
+tree id, its path and the scan's definition. The git layer only sees this protocol; the
+SQLite implementation lives in `drift.ci.cache`. Without a store, nothing here is used.
 """
 
 from __future__ import annotations
@@ -107,6 +108,15 @@ class CommitStore(InfoStore, Protocol):
 
     def put_lines(self, commit_id: str, lines: list[FileLines]) -> None:
         """Remember them: the blobs are fixed by the commit id, the caps by the code."""
+
+    def folder_files(self, folders: list[str], context: str) -> dict[str, list[tuple[str, str]]]:
+        """The files (path, blob id) a scan wanted in and below each of these folders (each
+        named by its tree id and path, drift.delivery.files.folder_key) that is stored under
+        the same `context` (the definition of which files are wanted); the rest are misses."""
+
+    def put_folder_files(self, folder: str, context: str, files: list[tuple[str, str]]) -> None:
+        """Remember them: a tree id fixes everything below it, the path and the definition
+        fix which of it is wanted."""
 
 
 class ChildInfos(InfoStore, Protocol):
