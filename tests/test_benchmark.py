@@ -140,3 +140,34 @@ def test_the_benchmark_measures_wide_trees_apart(
     assert (tmp_path / "r1200-f5000.json").is_file()
     assert not (tmp_path / "r1200-s1").exists()
     assert len(git(repo, "ls-tree", "-r", "--name-only", "dev").splitlines()) >= 5000
+
+
+def test_the_folder_benchmark_lists_the_folders_git_says_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`benchmarks/folders.py`: after an earlier run at dev~2, the listing with the kept
+    folders lists exactly the folders `git diff-tree -r -t` says the two commits changed
+    (and the root), of the folders `git ls-tree -r -t` counts; nothing is written to the
+    repository."""
+    from drift_fixtures.builder import RepoBuilder
+
+    spec = importlib.util.spec_from_file_location("drift_folders", RUN.parent / "folders.py")
+    assert spec is not None and spec.loader is not None
+    folders = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(folders)
+    b = RepoBuilder.init(tmp_path / "r", branch="dev")
+    b.commit(
+        "tree", {f"app{d}/part{p}/deploy.yaml": f"{d}.{p}\n" for d in range(5) for p in range(4)}
+    )
+    b.commit("one", {"app1/part2/deploy.yaml": "changed\n"})
+    b.commit("two", {"app3/notes.md": "new\n"})
+    before = git(b.path, "count-objects", "-v")
+    assert folders.main([str(b.path), "--back", "2", "--runs", "1"]) == 0
+    assert git(b.path, "count-objects", "-v") == before
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("| 2 |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    trees = git(b.path, "ls-tree", "-r", "-t", "dev").splitlines()
+    changed = git(b.path, "diff-tree", "-r", "-t", "dev~2", "dev").splitlines()
+    assert int(cells[1]) == 1 + sum(" tree " in line for line in trees)
+    assert int(cells[2]) == 1 + sum(line.split()[1] == "040000" for line in changed) == 4
+    assert all(cell.endswith(" s") for cell in cells[3:])
