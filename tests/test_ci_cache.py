@@ -118,7 +118,7 @@ def test_bad_rows_are_misses_not_answers(scenario: Scenario, tmp_path: Path) -> 
     _sql(tmp_path / FILENAME, "UPDATE line_answers SET data = substr(data, 1, length(data) - 1)")
     _sql(tmp_path / FILENAME, "UPDATE remerges SET data = '[1, 2]'")
     _sql(tmp_path / FILENAME, "UPDATE line_infos SET data = substr(data, 1, length(data) - 1)")
-    _sql(tmp_path / FILENAME, "UPDATE folder_files SET data = substr(data, 1, length(data) - 1)")
+    _sql(tmp_path / FILENAME, "UPDATE folders SET data = substr(data, 1, length(data) - 1)")
     data, cache = audited(scenario.path, tmp_path)
     assert data == expected
     assert cache is not None and cache.hits == 0 and cache.misses > 0
@@ -456,22 +456,35 @@ def test_stored_lines_are_checked_before_and_after_decoding(row: Any) -> None:
         assert _decode_lines(hashlib.sha256(body).digest() + body) is None
 
 
+_BLOB, _TREE = "a" * 40, "b" * 40
+_GOOD = ([("src/a.yaml", _BLOB)], [("src/k8s/", _TREE)], [("src/k8s/x/b.yaml", _BLOB)])
+
+
 @pytest.mark.parametrize(
-    ("files", "answer"),
+    ("listing", "answer"),
     [
-        ([("src/a.yaml", "a" * 40)], [("src/a.yaml", "a" * 40)]),
-        ([], []),
-        ([("other/a.yaml", "a" * 40)], None),  # not below the folder
-        ([("src/a.yaml", "zz")], None),
-        ([("src/a.yaml",)], None),
-        ([["src/a.yaml", "a" * 40]], None),
+        (_GOOD, _GOOD),
+        (([], [], []), ([], [], [])),
+        (([], [], None), ([], [], None)),
+        (([("other/a.yaml", _BLOB)], [], None), None),  # not in the folder
+        (([("src/k8s/a.yaml", _BLOB)], [], None), None),  # below it, not in it
+        (([("src/a.yaml", "zz")], [], None), None),
+        (([("src/a.yaml",)], [], None), None),
+        (([["src/a.yaml", _BLOB]], [], None), None),
+        (([], [("src/k8s", _TREE)], None), None),  # a folder's path ends with a slash
+        (([("src/a.yaml/", _BLOB)], [], None), None),  # a file's does not
+        (([], [("src/", _TREE)], None), None),  # the folder itself
+        (([], [], [("other/b.yaml", _BLOB)]), None),  # below another folder
+        (([], [], [("src/k8s/", _BLOB)]), None),  # a folder is not a file below
+        (([], [], "src/a.yaml"), None),
+        (([("src/a.yaml", _BLOB)], []), None),
         ("src/a.yaml", None),
     ],
 )
-def test_a_stored_folder_is_checked(files: Any, answer: Any) -> None:
-    from drift.ci.cache import _decode_folder_files, _sealed
+def test_a_stored_folder_is_checked(listing: Any, answer: Any) -> None:
+    from drift.ci.cache import _decode_folder, _sealed
 
-    folder = "b" * 40 + ":src/"
-    assert _decode_folder_files(_sealed(("def", files)), folder, "def") == answer
-    assert _decode_folder_files(_sealed(("older", files)), folder, "def") is None
-    assert _decode_folder_files(_sealed(("def", files))[:-1], folder, "def") is None
+    folder = _TREE + ":src/"
+    assert _decode_folder(_sealed(("def", listing)), folder, "def") == answer
+    assert _decode_folder(_sealed(("older", listing)), folder, "def") is None
+    assert _decode_folder(_sealed(("def", listing))[:-1], folder, "def") is None

@@ -1015,6 +1015,24 @@ def _ls_tree(b: RepoBuilder, branch: str, wanted: Callable[[str], bool]) -> dict
     return {path: blob for path, blob in found.items() if wanted(path)}
 
 
+def _rows(cache_folder: Path) -> dict[str, Any]:
+    """The folder listings a cache file holds, by folder, decoded (each sorted)."""
+    import sqlite3
+
+    from drift.ci.cache import FILENAME, _unsealed
+
+    conn = sqlite3.connect(cache_folder / FILENAME)
+    try:
+        found = conn.execute("SELECT folder, data FROM folders").fetchall()
+    finally:
+        conn.close()
+    rows = {}
+    for folder, data in found:
+        _, (files, folders, whole) = _unsealed(data)
+        rows[folder] = (sorted(files), sorted(folders), None if whole is None else sorted(whole))
+    return rows
+
+
 def test_a_later_run_lists_only_the_folders_new_commits_changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1056,9 +1074,22 @@ def test_a_later_run_lists_only_the_folders_new_commits_changed(
         assert answers.files(b.rev("dev")) == _ls_tree(b, "dev", wanted)
         assert answers.files(b.rev("prod")) == _ls_tree(b, "prod", wanted)
         assert cache.misses == 3  # the folders on the changed path
-    assert [t for t in listed] == [
-        b.git("rev-parse", f"dev:{p}") for p in ("", "pkg4", "pkg4/sub2")
-    ]
+    assert listed == [b.git("rev-parse", f"dev:{p}") for p in ("", "pkg4", "pkg4/sub2")]
+    # A row per folder: its own entries, and every wanted file below it when there are at
+    # most SMALL (the root has 73, pkg4 12): the file grows by the folders changed.
+    rows = _rows(tmp_path / "cache")
+    assert len(rows) == 1 + 6 + 6 * 4 + 2 + 3
+    top = [f"pkg{d}" for d in range(6)] + ["docs", "requirements"]
+    expected = sorted((f"{name}/", b.git("rev-parse", f"dev:{name}")) for name in top)
+    assert rows[b.git("rev-parse", "dev^{tree}") + ":"] == ([], expected, None)
+    pkg4 = rows[b.git("rev-parse", "dev:pkg4") + ":pkg4/"]
+    assert pkg4[0] == [] and len(pkg4[1]) == 4
+    assert pkg4[2] == sorted(
+        (p, blob) for p, blob in _ls_tree(b, "dev", wanted).items() if p.startswith("pkg4/")
+    )
+    base = [("requirements/base.txt", b.git("rev-parse", "dev:requirements/base.txt"))]
+    assert rows[b.git("rev-parse", "dev:requirements") + ":requirements/"] == (base, [], base)
+    assert rows[b.git("rev-parse", "dev:docs") + ":docs/"] == ([], [], [])
 
     listed.clear()  # a new definition of wanted files: nothing kept is used
     with CommitCache.open(tmp_path / "cache") as cache:

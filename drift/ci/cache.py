@@ -33,6 +33,7 @@ from drift.git import blobs, commit_info, line_trees, merges, patchid, treediff
 from drift.git.blobs import FileLines
 from drift.git.line_trees import LineTrees
 from drift.git.merges import Remerge
+from drift.git.store import FolderListing
 from drift.git.treediff import FileChange
 
 FORMAT = "drift-commit-cache"
@@ -51,7 +52,7 @@ _SCHEMA = (
     "CREATE TABLE commit_infos (newest INTEGER NOT NULL, data BLOB NOT NULL)",
     "CREATE INDEX commit_infos_by_newest ON commit_infos (newest)",
     "CREATE TABLE line_infos (start TEXT PRIMARY KEY, rest TEXT, data BLOB NOT NULL) WITHOUT ROWID",
-    "CREATE TABLE folder_files (folder TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE folders (folder TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID",
 )
 _TABLES = {
     "meta",
@@ -63,7 +64,7 @@ _TABLES = {
     "line_answers",
     "commit_infos",
     "line_infos",
-    "folder_files",
+    "folders",
 }
 _MAX_LINES_ROW = 256 * 1024
 """A commit whose changed lines take more is read again next time: blobs.py caps what one
@@ -293,28 +294,25 @@ class CommitCache:
         """Queue a described line for saving."""
         self._new_line_infos[start] = (rest, _sealed([c.fields() for c in infos]))
 
-    def folder_files(self, folders: list[str], context: str) -> dict[str, list[tuple[str, str]]]:
-        """Folders' stored wanted files, each checked by digest, context and shape, in
-        queries of `_CHUNK` folders (a run after new commits asks about every subfolder of
-        each folder they changed: 6,000 of them in a tree of 60k files)."""
-        found: dict[str, list[tuple[str, str]]] = {}
+    def folders(self, folders: list[str], context: str) -> dict[str, FolderListing]:
+        """Folders' stored listings, each checked by digest, context and shape, in queries of
+        `_CHUNK` folders (a tip is read a level of folders at a time)."""
+        found: dict[str, FolderListing] = {}
         for start in range(0, len(folders), _CHUNK):
             chunk = folders[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            rows = self._all(
-                f"SELECT folder, data FROM folder_files WHERE folder IN ({marks})", chunk
-            )
+            rows = self._all(f"SELECT folder, data FROM folders WHERE folder IN ({marks})", chunk)
             for folder, data in (rows or {}).items():
-                decoded = _decode_folder_files(data, folder, context)
+                decoded = _decode_folder(data, folder, context)
                 if decoded is not None:
                     found[folder] = decoded
         self.hits += len(found)
         self.misses += len(folders) - len(found)
         return found
 
-    def put_folder_files(self, folder: str, context: str, files: list[tuple[str, str]]) -> None:
-        """Queue a folder's wanted files for saving."""
-        self._new_folders[folder] = _sealed((context, files))
+    def put_folder(self, folder: str, context: str, listing: FolderListing) -> None:
+        """Queue a folder's listing for saving."""
+        self._new_folders[folder] = _sealed((context, listing))
 
     def infos_for_child(self) -> ChildReader | None:
         """A reader for a child about to be forked: the file is checked (or rebuilt) here
@@ -367,7 +365,7 @@ class CommitCache:
                     [(start, rest, data) for start, (rest, data) in self._new_line_infos.items()],
                 )
                 conn.executemany(
-                    "INSERT OR REPLACE INTO folder_files VALUES (?, ?)", self._new_folders.items()
+                    "INSERT OR REPLACE INTO folders VALUES (?, ?)", self._new_folders.items()
                 )
                 if self._new_infos:
                     conn.execute(
@@ -696,25 +694,41 @@ def _decode_answers(blob: Any) -> dict[str, tuple[int, str] | None] | None:
     return answers
 
 
-def _decode_folder_files(blob: Any, folder: str, context: str) -> list[tuple[str, str]] | None:
+def _decode_folder(blob: Any, folder: str, context: str) -> FolderListing | None:
     """A sealed row (`_unsealed`), then its context (the same definition of wanted files)
-    and shape: (path, blob id) pairs, every path below the folder's own."""
+    and shape: (path, blob id) per wanted file and (path/, tree id) per subfolder, each right
+    below the folder's own path, and None or (path, blob id) per wanted file anywhere below."""
     value = _unsealed(blob)
     if not (type(value) is tuple and len(value) == 2 and value[0] == context):
         return None
-    files = value[1]
-    prefix = folder.partition(":")[2]
-    if not isinstance(files, list):
+    listing = value[1]
+    if not (type(listing) is tuple and len(listing) == 3):
         return None
-    for entry in files:
+    files, folders, whole = listing
+    prefix = folder.partition(":")[2]
+    right_below = (_entries(files, prefix, "file"), _entries(folders, prefix, "folder"))
+    if not all(right_below) or not (whole is None or _entries(whole, prefix, "below")):
+        return None
+    return files, folders, whole
+
+
+def _entries(entries: Any, prefix: str, kind: str) -> bool:
+    """A list of (path, object id) below `prefix`: files or folders right below, or files at
+    any depth."""
+    if type(entries) is not list:
+        return False
+    for entry in entries:
         if not (type(entry) is tuple and len(entry) == 2):
-            return None
-        path, blob_id = entry
-        if not (type(path) is str and path.startswith(prefix) and type(blob_id) is str):
-            return None
-        if not _OID.fullmatch(blob_id):
-            return None
-    return files
+            return False
+        path, object_id = entry
+        if not (type(path) is str and type(object_id) is str and _OID.fullmatch(object_id)):
+            return False
+        name = path[len(prefix) : -1 if kind == "folder" else None]
+        if not (path.startswith(prefix) and path.endswith("/") == (kind == "folder") and name):
+            return False
+        if kind != "below" and "/" in name:
+            return False
+    return True
 
 
 def _decode_lines(blob: Any) -> list[FileLines] | None:

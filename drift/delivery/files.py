@@ -29,7 +29,14 @@ class TooLarge(Exception):
 
 
 Folder = tuple[list[tuple[str, str]], list[tuple[str, str]]]
-"""A folder's wanted files (path, blob id) and its subfolders (path, tree id)."""
+"""A folder's wanted files (path, blob id) and its subfolders (path with its trailing slash,
+tree id), vendored ones left out."""
+
+
+SMALL = 64
+"""A folder's row keeps every wanted file below it when there are at most this many: a later
+run then reads nothing below it. A row never holds more, so the cache grows by the folders new
+commits change, each row small, as the repository's own trees do."""
 
 
 class TipFiles:
@@ -44,10 +51,12 @@ class TipFiles:
     id is made of a file the scan turns away (a 60k-file tree of unique names: 0.66-0.80 ->
     0.30-0.36 s of CPU for four tips, with the `basename` below).
 
-    With a `definition` (a digest of what decides `wanted`), what was gathered below each
-    folder is kept in the repository's persistent cache, and a later run reads it instead of
-    listing the folder and everything under it: a run after new commits lists only the
-    folders they changed, and asks the cache about the subfolders of each in one query.
+    With a `definition` (a digest of what decides `wanted`), each folder listed is kept in the
+    repository's persistent cache by path and tree id: its wanted files and subfolders, and
+    every wanted file below it when there are at most `SMALL`. A later run reads that instead
+    of the tree and its names, and stops at a folder whose files below are kept: a run after
+    new commits lists only the folders they changed. The cache is asked about the subfolders
+    of each folder at once.
     """
 
     def __init__(
@@ -62,6 +71,7 @@ class TipFiles:
         self._by_name = by_name
         self._definition = definition
         self._names: dict[bytes, bool | None] = {}
+        self._listings: dict[tuple[str, str], Folder] = {}
         self._below: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.listed = 0
         """Folders listed from the object store (for tests and the benchmark's figures)."""
@@ -72,40 +82,52 @@ class TipFiles:
 
     def _files_below(self, top: tuple[str, str]) -> list[tuple[str, str]]:
         """The wanted files in and below the folder `top` (its path and tree id): known, kept
-        by an earlier run, or gathered from the listings of the folders under it (without
-        recursion: a tree may be nested deeper than Python's stack). What an earlier run kept
-        is asked for all subfolders of a folder at once, when it is listed."""
-        below = self._below
-        if top not in below:
+        whole by an earlier run, or gathered from its listing and its subfolders' (without
+        recursion: a tree may be nested deeper than Python's stack)."""
+        below, listings = self._below, self._listings
+        if top not in below and top not in listings:
             self._take_kept([top])
-        listings: dict[tuple[str, str], Folder] = {}
+        listed: set[tuple[str, str]] = set()  # here, from the object store: kept once gathered
+        opened: set[tuple[str, str]] = set()  # their subfolders are on the stack
         stack = [top]
         while stack:
             key = stack.pop()
             if key in below:
                 continue
-            listing = listings.get(key)
-            if listing is not None:  # its folders are all gathered: gather it
-                files, folders = listing
+            if key in opened:  # every subfolder is gathered: gather it
+                files, folders = listings[key]
                 found = files + [entry for folder in folders for entry in below[folder]]
                 below[key] = found
-                if self._definition is not None:
-                    self._repo.remember_folder_files(folder_key(key), self._definition, found)
+                if key in listed and self._definition is not None:
+                    whole = found if len(found) <= SMALL else None
+                    self._repo.remember_folder(
+                        folder_key(key), self._definition, (*listings[key], whole)
+                    )
                 continue
-            listing = listings[key] = self._folder(*key)
+            listing = listings.get(key)
+            if listing is None:
+                listing = listings[key] = self._folder(*key)
+                listed.add(key)
+            opened.add(key)
             stack.append(key)
-            fresh = [folder for folder in listing[1] if folder not in below]
-            self._take_kept(fresh)
-            stack += fresh
+            unknown = [f for f in listing[1] if f not in below and f not in listings]
+            self._take_kept(unknown)
+            stack += [f for f in listing[1] if f not in below]
         return below[top]
 
-    def _take_kept(self, folders: list[tuple[str, str]]) -> None:
-        """What an earlier run kept below these folders, into `_below`."""
-        if self._definition is None or not folders:
+    def _take_kept(self, keys: list[tuple[str, str]]) -> None:
+        """What an earlier run kept of these folders: each listing, and every wanted file
+        below it where the row has them."""
+        if self._definition is None or not keys:
             return
-        names = {folder_key(folder): folder for folder in folders}
-        kept = self._repo.stored_folder_files(list(names), self._definition)
-        self._below.update((names[name], files) for name, files in kept.items())
+        names = {folder_key(key): key for key in keys}
+        for name, (files, folders, whole) in self._repo.stored_folders(
+            list(names), self._definition
+        ).items():
+            key = names[name]
+            self._listings[key] = (files, folders)
+            if whole is not None:
+                self._below[key] = whole
 
     def _folder(self, prefix: str, tree: str) -> Folder:
         self.listed += 1

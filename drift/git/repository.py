@@ -21,7 +21,7 @@ from drift.git.commit_info import decode_commit
 from drift.git.line_trees import LineTrees
 from drift.git.merges import MergeChecker, Remerge
 from drift.git.patchid import DiffTexts, MissingObjectError, patch_id
-from drift.git.store import ACTIVE_STORE, ChildInfos, CommitStore, InfoStore
+from drift.git.store import ACTIVE_STORE, ChildInfos, CommitStore, FolderListing, InfoStore
 from drift.git.treediff import GITLINK_MODE, FileChange, diff_trees, tree_listing
 
 if TYPE_CHECKING:
@@ -619,19 +619,16 @@ class GitRepository:
         if start is not None and self._store is not None:
             self._store.put_line_answers(start, answers)
 
-    def stored_folder_files(
-        self, folders: list[str], context: str
-    ) -> dict[str, list[tuple[str, str]]]:
-        """The files a scan wanted below each of these folders that the persistent cache kept
-        under the same `context` (drift.delivery.files.TipFiles)."""
-        return {} if self._store is None else self._store.folder_files(folders, context)
+    def stored_folders(self, folders: list[str], context: str) -> dict[str, FolderListing]:
+        """The listings of these folders the persistent cache kept under the same `context`
+        (drift.delivery.files.TipFiles)."""
+        return {} if self._store is None else self._store.folders(folders, context)
 
-    def remember_folder_files(
-        self, folder: str, context: str, files: list[tuple[str, str]]
-    ) -> None:
-        """Keep the files a scan wanted below a folder in the persistent cache."""
+    def remember_folder(self, folder: str, context: str, listing: FolderListing) -> None:
+        """Keep a folder's listing (wanted files, subfolders, files below) in the persistent
+        cache."""
         if self._store is not None:
-            self._store.put_folder_files(folder, context, files)
+            self._store.put_folder(folder, context, listing)
 
     def remember_line_trees(self, start: str | None, trees: LineTrees) -> None:
         """Keep a line's trees (read here or by a child process) in the persistent cache."""

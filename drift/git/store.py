@@ -3,8 +3,8 @@
 A commit id names its content, so a commit's metadata, file changes, patch ids and changed
 lines never change, nor does the first-parent line below it, nor (for a given libgit2 and
 merge configuration) how a merge compares with git's own merge of its parents: a store may
-keep them between runs. So may the files a scan wants below a folder, fixed by the folder's
-tree id, its path and the scan's definition. The git layer only sees this protocol; the
+keep them between runs. So may the listing of a folder a scan wants files from, fixed by the
+folder's tree id, its path and the scan's definition. The git layer only sees this protocol; the
 SQLite implementation lives in `drift.ci.cache`. Without a store, nothing here is used.
 """
 
@@ -109,14 +109,15 @@ class CommitStore(InfoStore, Protocol):
     def put_lines(self, commit_id: str, lines: list[FileLines]) -> None:
         """Remember them: the blobs are fixed by the commit id, the caps by the code."""
 
-    def folder_files(self, folders: list[str], context: str) -> dict[str, list[tuple[str, str]]]:
-        """The files (path, blob id) a scan wanted in and below each of these folders (each
-        named by its tree id and path, drift.delivery.files.folder_key) that is stored under
-        the same `context` (the definition of which files are wanted); the rest are misses."""
+    def folders(self, folders: list[str], context: str) -> dict[str, FolderListing]:
+        """The listings (wanted files, subfolders, and every wanted file below where kept) of
+        each of these folders (named by tree id and path, drift.delivery.files.folder_key)
+        stored under the same `context` (the definition of which files are wanted); the
+        rest are misses."""
 
-    def put_folder_files(self, folder: str, context: str, files: list[tuple[str, str]]) -> None:
-        """Remember them: a tree id fixes everything below it, the path and the definition
-        fix which of it is wanted."""
+    def put_folder(self, folder: str, context: str, listing: FolderListing) -> None:
+        """Remember a folder's listing: its tree id fixes its entries, the path and the
+        definition fix which of them are wanted."""
 
 
 class ChildInfos(InfoStore, Protocol):
@@ -126,6 +127,10 @@ class ChildInfos(InfoStore, Protocol):
     def taken(self) -> list[CommitInfo]:
         """The commits' metadata put here since it was made."""
 
+
+FolderListing = tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]] | None]
+"""A folder's wanted files (path, blob id), subfolders (path, tree id), and every wanted file
+in and below it (or None: not kept, too many)."""
 
 ACTIVE_STORE: ContextVar[CommitStore | None] = ContextVar("drift_commit_store", default=None)
 
