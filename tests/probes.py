@@ -3,14 +3,38 @@ the common base)."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from drift.audit import run_audit
+from drift.ci.cache import FILENAME
 from drift.config import Settings
 from drift.git.repository import GitRepository
+
+
+def record_listings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tree ids the delivery scan lists from the object store from now on, in order."""
+    listed: list[str] = []
+    real = GitRepository.tree_entries
+
+    def tree_entries(self: GitRepository, tree_id: str) -> list[tuple[bytes, bytes, int]]:
+        listed.append(tree_id)
+        return real(self, tree_id)
+
+    monkeypatch.setattr(GitRepository, "tree_entries", tree_entries)
+    return listed
+
+
+def stored_rows(cache_folder: Path, query: str) -> list[tuple[Any, ...]]:
+    """The rows a query finds in the per-commit cache file in `cache_folder`."""
+    conn = sqlite3.connect(cache_folder / FILENAME)
+    try:
+        return conn.execute(query).fetchall()
+    finally:
+        conn.close()
 
 
 def record_diffs(monkeypatch: pytest.MonkeyPatch) -> set[str]:

@@ -28,6 +28,7 @@ from drift_fixtures.delivery_scenarios import (
     env_branches,
     trunk,
 )
+from tests.probes import record_listings, stored_rows
 
 
 def scan(scenario: DeliveryScenario) -> dict[str, Any]:
@@ -979,33 +980,13 @@ def test_tips_list_each_folder_once_and_every_file_git_lists(
     b.branch("prod", "dev")
     b.commit("one folder changes", {"pkg7/mod1.py": "changed\n"})
     repo = GitRepository.open(b.path)
-    listed: list[str] = []
-    real = GitRepository.tree_entries
-
-    def tree_entries(self: GitRepository, tree_id: str) -> list[tuple[bytes, bytes, int]]:
-        listed.append(tree_id)
-        return real(self, tree_id)
-
-    monkeypatch.setattr(GitRepository, "tree_entries", tree_entries)
+    listed = record_listings(monkeypatch)
     tips = TipFiles(repo, lambda path: True)
     for branch in ("prod", "dev"):
         git = b.git("ls-tree", "-r", "--format=%(path) %(objectname)", branch).splitlines()
         expected = dict(line.split(" ") for line in git if not line.startswith("node_modules/"))
         assert tips.files(b.rev(branch)) == expected
     assert len(listed) == 21 + 2  # prod: the root and 20 folders; dev: the root and pkg7
-
-
-def _listing_counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The tree ids `tree_entries` is asked to list, in order."""
-    listed: list[str] = []
-    real = GitRepository.tree_entries
-
-    def tree_entries(self: GitRepository, tree_id: str) -> list[tuple[bytes, bytes, int]]:
-        listed.append(tree_id)
-        return real(self, tree_id)
-
-    monkeypatch.setattr(GitRepository, "tree_entries", tree_entries)
-    return listed
 
 
 def _ls_tree(b: RepoBuilder, branch: str, wanted: Callable[[str], bool]) -> dict[str, str]:
@@ -1017,17 +998,10 @@ def _ls_tree(b: RepoBuilder, branch: str, wanted: Callable[[str], bool]) -> dict
 
 def _rows(cache_folder: Path) -> dict[str, Any]:
     """The folder listings a cache file holds, by folder, decoded (each sorted)."""
-    import sqlite3
+    from drift.ci.cache import _unsealed
 
-    from drift.ci.cache import FILENAME, _unsealed
-
-    conn = sqlite3.connect(cache_folder / FILENAME)
-    try:
-        found = conn.execute("SELECT folder, data FROM folders").fetchall()
-    finally:
-        conn.close()
     rows = {}
-    for folder, data in found:
+    for folder, data in stored_rows(cache_folder, "SELECT folder, data FROM folders"):
         _, (files, folders, whole) = _unsealed(data)
         rows[folder] = (sorted(files), sorted(folders), None if whole is None else sorted(whole))
     return rows
@@ -1055,7 +1029,7 @@ def test_a_later_run_lists_only_the_folders_new_commits_changed(
     b.commit("tree", files)
     b.branch("prod", "dev")
     assert b.git("rev-parse", "dev:requirements") == b.git("rev-parse", "dev:docs")
-    listed = _listing_counted(monkeypatch)
+    listed = record_listings(monkeypatch)
     wanted = scan.may_be_delivery
 
     def tips(cache: CommitCache | None, definition: str = scan.definition()) -> TipFiles:
@@ -1189,7 +1163,7 @@ def test_an_audit_after_new_commits_reads_kept_folders_and_reports_the_same(
     b = scenario.builder
     b.checkout("dev")
     b.commit("Chart: one more label", {"chart/templates/deployment.yaml": TEMPLATE + "# x\n"})
-    listed = _listing_counted(monkeypatch)
+    listed = record_listings(monkeypatch)
     plain = audited(None)
     everything = len(listed)
     listed.clear()

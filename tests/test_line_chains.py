@@ -27,6 +27,7 @@ from drift_fixtures.builder import release
 from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
 from tests.gitoracle import git
+from tests.probes import stored_rows
 from tests.test_line_trees import line_trees_by_git
 
 CHAIN = ["dev", "test", "staging", "prod"]
@@ -105,13 +106,8 @@ def audited(path: Path, folder: Path | None) -> dict[str, Any]:
 
 
 def stored_lines(folder: Path) -> dict[str, LineTrees]:
-    conn = sqlite3.connect(folder / FILENAME)
-    try:
-        rows = conn.execute("SELECT start, data FROM line_trees").fetchall()
-    finally:
-        conn.close()
     found = {}
-    for start, blob in rows:
+    for start, blob in stored_rows(folder, "SELECT start, data FROM line_trees"):
         decoded = _decode_line_trees(blob)
         assert decoded is not None
         found[start] = decoded

@@ -164,9 +164,9 @@ and the vendored folders (drift.delivery.files)."""
 @functools.cache
 def definition() -> str:
     """A digest of what decides which files a scan lists (the source of `_DEFINING`): the
-    files kept below each folder by an earlier run (drift.delivery.files.TipFiles) are used
-    only under the same one, so an edit of any of them lists every folder again, even when
-    nobody remembers why it should."""
+    folder listings an earlier run kept (drift.delivery.files.TipFiles) are used only under
+    the same one, so an edit of any of them lists every folder again, even when nobody
+    remembers why it should."""
     digest = hashlib.sha1()
     for name in _DEFINING:
         try:
