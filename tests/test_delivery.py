@@ -1170,3 +1170,57 @@ def test_an_audit_after_new_commits_reads_kept_folders_and_reports_the_same(
     assert audited(tmp_path / "cache") == plain
     changed = {b.git("rev-parse", f"dev:{p}") for p in ("", "chart", "chart/templates")}
     assert set(listed) == changed and everything > len(changed) + 3
+
+
+def _names_to_judge() -> set[str]:
+    """File names to hold the quick answer to the rules with: every name of the Python that
+    runs the tests (stdlib and installed packages: tens of thousands, as in a real tree), the
+    names of NAMES, and every name the rules know, with its case changed and with a suffix
+    before and after it."""
+    import sysconfig
+
+    from drift.delivery import ci, containers, dependencies, manifests
+
+    names = set(NAMES)
+    for key in ("stdlib", "purelib", "platlib"):
+        root = Path(sysconfig.get_paths()[key])
+        names.update(path.name for path in root.rglob("*") if path.is_file())
+    known = {
+        *dependencies._FORMATS,
+        *dependencies.LOCK_NAMES,
+        *manifests.KUSTOMIZATION,
+        *containers.DOCKERFILE_NAMES,
+        ci.JENKINSFILE,
+        ".gitlab-ci.yml",
+        "bitbucket-pipelines.yml",
+        "azure-pipelines.yml",
+        *(f"app.{s}" for s in dependencies._PROJECT_SUFFIXES),
+        f"api{containers.DOCKERFILE_SUFFIX}",
+        f"deploy{ci.JENKINS_SUFFIX}",
+        *(f"values{s}" for s in manifests.YAML_SUFFIXES),
+    }
+    for name in known:
+        for variant in (name, name.upper(), name.lower(), name.capitalize()):
+            names.update({variant, f"{variant}.bak", f"old.{variant}", f"{variant}.py"})
+    return names
+
+
+def test_the_quick_answer_by_name_is_the_rules_answer() -> None:
+    """`delivery_name` turns a name away without asking the rules when no rule takes its
+    suffix and no rule takes it by how it starts: for every name of a real tree and every
+    name the rules know (and variants), its answer is the rules' own."""
+    from drift.delivery import scan
+
+    names = _names_to_judge()
+    assert len(names) > 5000
+    quick = 0
+    for name in names:
+        decided = scan.delivery_name(name)
+        if decided is None:
+            assert name.endswith((".txt", ".in")), name
+            continue
+        assert decided == scan._delivery_path(name), name
+        quick += not decided
+    assert quick > len(names) // 2  # most names are turned away (most of them quickly)
+    assert scan.delivery_name("Dockerfile.py") and scan.delivery_name("x.DOCKERFILE")
+    assert scan.delivery_name("Jenkinsfile.groovy") and not scan.delivery_name("app.py")

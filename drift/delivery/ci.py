@@ -40,6 +40,10 @@ _JENKINS_BRANCH = re.compile(
 _JENKINS_NAME = re.compile(r"""\b(?:env\.)?BRANCH_NAME\s*==\s*(['"])(.+?)\1""")
 
 
+JENKINSFILE = "Jenkinsfile"
+JENKINS_SUFFIX = ".jenkinsfile"
+
+
 def ci_system(path: str) -> str | None:
     """The CI system that reads the file at `path`, if any."""
     name = basename(path)
@@ -47,7 +51,7 @@ def ci_system(path: str) -> str | None:
         return "github-actions"
     if path == ".gitlab-ci.yml":
         return "gitlab-ci"
-    if name == "Jenkinsfile" or name.startswith("Jenkinsfile.") or name.endswith(".jenkinsfile"):
+    if name == JENKINSFILE or name.startswith(f"{JENKINSFILE}.") or name.endswith(JENKINS_SUFFIX):
         return "jenkins"
     if name.endswith(_YAML) and (
         name.startswith("azure-pipelines") or path.startswith(".azure-pipelines/")

@@ -55,14 +55,19 @@ class BaseImage:
         }
 
 
+DOCKERFILE_NAMES = ("Dockerfile", "Containerfile")
+DOCKERFILE_SUFFIX = ".dockerfile"
+"""Compared with the name in lower case."""
+
+
 def is_dockerfile(path: str) -> bool:
     """Dockerfile, Containerfile, Dockerfile.prod, api.Dockerfile, ..."""
     name = basename(path)
     lower = name.lower()
     return (
-        name in ("Dockerfile", "Containerfile")
-        or name.startswith(("Dockerfile.", "Containerfile."))
-        or lower.endswith(".dockerfile")
+        name in DOCKERFILE_NAMES
+        or name.startswith(tuple(f"{known}." for known in DOCKERFILE_NAMES))
+        or lower.endswith(DOCKERFILE_SUFFIX)
     )
 
 

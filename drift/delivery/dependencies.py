@@ -48,11 +48,19 @@ _FORMATS: dict[str, tuple[str, Callable[[str], Declared], tuple[str, ...], bool]
     "Directory.Packages.props": ("nuget", depfiles.nuget, (), False),
 }
 _FLAGS_ONLY = frozenset({"libs.versions.toml", "Directory.Packages.props"})
-_PROJECT = re.compile(r".*\.(csproj|fsproj|vbproj)$")
+_PROJECT_SUFFIXES = ("csproj", "fsproj", "vbproj")
+_PROJECT = re.compile(rf".*\.({'|'.join(_PROJECT_SUFFIXES)})$")
 _REQUIREMENTS = re.compile(r"(.*/)?(requirements[^/]*|requirements/[^/]+)\.(txt|in)$")
 LOCK_NAMES = frozenset(
     {name for _, _, locks, _ in _FORMATS.values() for name in locks} | {"packages.lock.json"}
 )
+
+
+def name_suffixes() -> frozenset[str]:
+    """The last suffix, in lower case, of every name `manifest_parser` or `is_lockfile` may
+    take (requirements files aside): drift.delivery.scan turns other names away unread."""
+    names = [name for name in (*_FORMATS, *LOCK_NAMES) if "." in name]
+    return frozenset(name.rsplit(".", 1)[1].lower() for name in names) | set(_PROJECT_SUFFIXES)
 
 
 @dataclass(frozen=True)
