@@ -1,6 +1,6 @@
 """The persistent per-commit cache: commits' metadata, file changes, patch ids, the
-first-parent lines' trees, re-merges, the lines `similar` reads and the files the delivery
-scan wants below each folder, in SQLite, between runs.
+first-parent lines' trees, re-merges, the lines `similar` reads and the listings of the
+folders the delivery scan reads, in SQLite, between runs.
 
 A commit id names the commit's content, so what drift derives from one commit alone never
 goes stale; only drift's way of deriving it can change, and `CACHE_VERSION` is raised when
@@ -296,7 +296,7 @@ class CommitCache:
 
     def folders(self, folders: list[str], context: str) -> dict[str, FolderListing]:
         """Folders' stored listings, each checked by digest, context and shape, in queries of
-        `_CHUNK` folders (a tip is read a level of folders at a time)."""
+        `_CHUNK` folders (drift.delivery.files asks about the subfolders of a folder at once)."""
         found: dict[str, FolderListing] = {}
         for start in range(0, len(folders), _CHUNK):
             chunk = folders[start : start + _CHUNK]

@@ -41,6 +41,8 @@ _JENKINS_NAME = re.compile(r"""\b(?:env\.)?BRANCH_NAME\s*==\s*(['"])(.+?)\1""")
 
 
 JENKINSFILE = "Jenkinsfile"
+JENKINS_LEAD = f"{JENKINSFILE}."
+"""Jenkinsfile.deploy: a Jenkinsfile whatever follows."""
 JENKINS_SUFFIX = ".jenkinsfile"
 
 
@@ -51,7 +53,7 @@ def ci_system(path: str) -> str | None:
         return "github-actions"
     if path == ".gitlab-ci.yml":
         return "gitlab-ci"
-    if name == JENKINSFILE or name.startswith(f"{JENKINSFILE}.") or name.endswith(JENKINS_SUFFIX):
+    if name == JENKINSFILE or name.startswith(JENKINS_LEAD) or name.endswith(JENKINS_SUFFIX):
         return "jenkins"
     if name.endswith(_YAML) and (
         name.startswith("azure-pipelines") or path.startswith(".azure-pipelines/")

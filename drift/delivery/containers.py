@@ -56,6 +56,8 @@ class BaseImage:
 
 
 DOCKERFILE_NAMES = ("Dockerfile", "Containerfile")
+DOCKERFILE_LEADS = tuple(f"{name}." for name in DOCKERFILE_NAMES)
+"""Dockerfile.prod: a Dockerfile whatever follows."""
 DOCKERFILE_SUFFIX = ".dockerfile"
 """Compared with the name in lower case."""
 
@@ -66,7 +68,7 @@ def is_dockerfile(path: str) -> bool:
     lower = name.lower()
     return (
         name in DOCKERFILE_NAMES
-        or name.startswith(tuple(f"{known}." for known in DOCKERFILE_NAMES))
+        or name.startswith(DOCKERFILE_LEADS)
         or lower.endswith(DOCKERFILE_SUFFIX)
     )
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from drift import __version__
-from drift.delivery.ci import JENKINS_SUFFIX, JENKINSFILE, ci_system, read_pipeline
+from drift.delivery.ci import JENKINS_LEAD, JENKINS_SUFFIX, ci_system, read_pipeline
 from drift.delivery.containers import (
-    DOCKERFILE_NAMES,
+    DOCKERFILE_LEADS,
     DOCKERFILE_SUFFIX,
     BaseImage,
     base_images,
@@ -211,7 +211,7 @@ _TAKEN_SUFFIXES = frozenset(
 """The last suffix, in lower case, of every file name some rule of `_delivery_path` takes
 (each rule's module says its own: names, suffixes, lock files). A name without a dot, or a
 dot file, is always asked of the rules."""
-_TAKEN_LEADS = (*(f"{name}." for name in DOCKERFILE_NAMES), f"{JENKINSFILE}.")
+_TAKEN_LEADS = (*DOCKERFILE_LEADS, JENKINS_LEAD)
 """The rules that take a name by how it starts, whatever its suffix (Dockerfile.prod)."""
 
 
