@@ -31,12 +31,14 @@ from drift.git import GitRepository
 
 
 def _tip(repo: Path, rev: str) -> str:
-    return subprocess.run(
+    found = subprocess.run(
         ["git", "-C", str(repo), "rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}"],
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout.strip()
+    )
+    if found.returncode != 0:
+        raise SystemExit(f"folders.py: {rev} is not a commit of {repo}")
+    return found.stdout.strip()
 
 
 def _listed(repo: Path, cache_folder: Path | None, commit: str) -> tuple[dict[str, str], int]:
