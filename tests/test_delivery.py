@@ -1010,10 +1010,10 @@ def _rows(cache_folder: Path) -> dict[str, Any]:
 def test_a_later_run_lists_only_the_folders_new_commits_changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With a persistent cache, what was wanted below each folder is kept by (tree id, path):
-    a run after a commit that changed one file lists the folders on its path and nothing
-    else, and every tip still lists what `git ls-tree -r` lists. The same tree at two paths
-    is two answers (a requirements folder wants .txt files, another folder does not)."""
+    """With a persistent cache, each folder's listing is kept by (tree id, path): a run after
+    a commit that changed one file lists the folders on its path and nothing else, and every
+    tip still lists what `git ls-tree -r` lists. The same tree at two paths is two answers (a
+    requirements folder wants .txt files, another folder does not)."""
     from drift.ci.cache import CommitCache
     from drift.delivery import scan
     from drift.delivery.files import TipFiles
