@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drift.audit import run_audit
 from drift.cli import main
@@ -206,3 +208,37 @@ def test_writing_to_a_pipe_or_a_link_keeps_it(tmp_path: Path) -> None:
     link.symlink_to(real)
     write_output(str(link), "new\n")
     assert link.is_symlink() and real.read_text() == "new\n"
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.text(),
+            st.text(alphabet="0123456789abcdef", min_size=40, max_size=40),
+            st.integers(),
+            st.none(),
+        ),
+        max_size=4,
+    )
+)
+def test_a_findings_id_is_the_digest_of_its_identity_as_json_dumps_writes_it(
+    identity: list[Any],
+) -> None:
+    """Ids are kept by baselines: the quick text of an identity is json.dumps', for any
+    strings (quotes, backslashes, control characters, non-ASCII, astral), and other values."""
+    from drift.findings.model import identity_text
+
+    assert identity_text(identity) == json.dumps(identity)
+
+
+def test_finding_ids_are_those_of_the_json_dumps_digest(demo: Scenario) -> None:
+    """Every finding of the demo keeps the id the digest of json.dumps gives (the way ids
+    were always made)."""
+    import hashlib
+
+    from drift.findings.model import IDENTITY
+
+    for finding in run_audit(demo.path, Settings(), now=0).findings:
+        identity = [finding.fields[name] for name in IDENTITY[finding.kind]]
+        digest = hashlib.sha1(json.dumps(identity).encode()).hexdigest()[:12]
+        assert finding.id == f"{finding.kind}-{digest}"
