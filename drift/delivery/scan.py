@@ -189,7 +189,8 @@ def delivery_name(name: str) -> bool | None:
     YAML). Asked once per name (drift.delivery.files.TipFiles), it spares the scan a look at
     each path: 57k paths of a Python tree, 31.6k names, 0.26-0.28 -> 0.15-0.18 s. A name
     with a suffix no rule takes (`_TAKEN_SUFFIXES`) that starts as no rule's name does is
-    turned away without asking the rules (3 us each for 60k unique names)."""
+    turned away without asking the rules, which cost 3 us a name (60k unique names: 0.18-0.20
+    -> 0.06 s)."""
     if name.endswith((".txt", ".in")):
         return None
     dot = name.rfind(".")
