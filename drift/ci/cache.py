@@ -27,7 +27,7 @@ from typing import Any
 
 import pygit2
 
-from drift import __version__, commits
+from drift import commits
 from drift.commits import CommitInfo
 from drift.git import blobs, commit_info, line_trees, merges, patchid, treediff
 from drift.git.blobs import FileLines
@@ -35,6 +35,7 @@ from drift.git.line_trees import LineTrees
 from drift.git.merges import Remerge
 from drift.git.store import FolderListing
 from drift.git.treediff import FileChange
+from drift.sources import add_sources
 
 FORMAT = "drift-commit-cache"
 CACHE_VERSION = 1
@@ -82,11 +83,7 @@ def code_version() -> str:
     """
     digest = hashlib.sha1("\n".join(_SCHEMA).encode())  # a new table is a new layout
     digest.update(pygit2.LIBGIT2_VERSION.encode())  # re-merges are libgit2's merges
-    for module in (treediff, patchid, merges, blobs, line_trees, commit_info, commits):
-        try:
-            digest.update(Path(str(module.__file__)).read_bytes())
-        except (OSError, TypeError):
-            digest.update(__version__.encode())
+    add_sources(digest, (treediff, patchid, merges, blobs, line_trees, commit_info, commits))
     return f"{CACHE_VERSION}:{digest.hexdigest()[:12]}"
 
 

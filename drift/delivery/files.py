@@ -110,9 +110,9 @@ class TipFiles:
                 listed.add(key)
             opened.add(key)
             stack.append(key)
-            unknown = [f for f in listing[1] if f not in below and f not in listings]
-            self._take_kept(unknown)
-            stack += [f for f in listing[1] if f not in below]
+            pending = [folder for folder in listing[1] if folder not in below]
+            self._take_kept([folder for folder in pending if folder not in listings])
+            stack += pending
         return below[top]
 
     def _take_kept(self, keys: list[tuple[str, str]]) -> None:

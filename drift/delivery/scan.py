@@ -15,10 +15,8 @@ import hashlib
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from drift import __version__
 from drift.delivery.ci import JENKINS_LEAD, JENKINS_SUFFIX, ci_system, read_pipeline
 from drift.delivery.containers import (
     DOCKERFILE_LEADS,
@@ -52,6 +50,7 @@ from drift.delivery.observations import observations
 from drift.delivery.triggers import Pipeline
 from drift.environments import Environment
 from drift.git import GitRepository
+from drift.sources import add_sources
 
 T = TypeVar("T")
 
@@ -175,11 +174,7 @@ def definition() -> str:
     the same one, so an edit of any of them lists every folder again, even when nobody
     remembers why it should."""
     digest = hashlib.sha1()
-    for name in _DEFINING:
-        try:
-            digest.update(Path(str(sys.modules[name].__file__)).read_bytes())
-        except (KeyError, OSError, TypeError):
-            digest.update(f"{name} {__version__}".encode())
+    add_sources(digest, (sys.modules[name] for name in _DEFINING))
     return digest.hexdigest()[:16]
 
 
