@@ -8,7 +8,6 @@ never with a traceback.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -171,6 +170,8 @@ def find_config(cwd: Path, explicit: Path | None) -> tuple[Path, dict[str, Any]]
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import tomllib  # 3 ms: only when there is a file to read
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

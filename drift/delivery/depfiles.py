@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -201,6 +200,8 @@ def _json_keys(text: str, sections: Iterable[str], keep: Callable[[str], bool]) 
 
 
 def _toml(text: str) -> dict[str, Any]:
+    import tomllib  # 3 ms: only when there is a file to read
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

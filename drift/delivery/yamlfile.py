@@ -10,9 +10,11 @@ the plain node under them instead of failing the file.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 from drift.delivery.files import Unreadable
 
@@ -30,36 +32,44 @@ class Located(str):
         return self
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe loading, every plain scalar a `Located` string."""
+@cache
+def _loader() -> type[yaml.SafeLoader]:
+    """Safe loading, every plain scalar a `Located` string. Built, and PyYAML imported (18 ms,
+    most of it its reader's patterns), on the first YAML file a run reads: a repository
+    without any, or a run whose delivery scan the cache answered, never pays for it."""
+    import yaml
 
+    def located(loader: yaml.SafeLoader, node: yaml.Node) -> Located:
+        value = loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else ""
+        return Located(str(value), node.start_mark.line + 1)
 
-def _located(loader: yaml.SafeLoader, node: yaml.Node) -> Located:
-    value = loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else ""
-    return Located(str(value), node.start_mark.line + 1)
+    def any_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return loader.construct_mapping(node, deep=True)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node, deep=True)
+        return located(loader, node)
 
+    class Loader(yaml.SafeLoader):
+        """Safe loading, every plain scalar a `Located` string."""
 
-def _any_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node, deep=True)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    return _located(loader, node)
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regex) for tag, regex in resolvers if tag == _MERGE]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    if any(tag == _MERGE for tag, _ in resolvers)
-}
-_Loader.add_constructor("tag:yaml.org,2002:str", _located)
-_Loader.add_constructor(None, _any_tag)
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, regex) for tag, regex in resolvers if tag == _MERGE]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        if any(tag == _MERGE for tag, _ in resolvers)
+    }
+    Loader.add_constructor("tag:yaml.org,2002:str", located)
+    Loader.add_constructor(None, any_tag)
+    return Loader
 
 
 def load_documents(text: str) -> list[Any]:
     """Every document of a YAML stream; `Unreadable` when the text is not valid YAML."""
+    import yaml
+
+    loader = _loader()
     try:
-        return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+        return [doc for doc in yaml.load_all(text, Loader=loader) if doc is not None]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}" if mark is not None else ""
