@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from drift import changes as changes_module
 from drift.audit import run_audit
 from drift.ci.cache import FILENAME, CommitCache
 from drift.config import Settings
@@ -79,8 +81,15 @@ def test_a_rerun_decodes_only_the_commits_the_cache_lacks(
     plain, everything = audit(scenario.path, None, monkeypatch, "1")
     cold, _ = audit(scenario.path, tmp_path, monkeypatch, "1")
     window, line = stored_ids(tmp_path), stored_ids(tmp_path, "line_infos")
+    late, read_late = audit(scenario.path, tmp_path, monkeypatch, "1")
+    # Grouping's walk for copies inside the common base reads the few base commits it meets
+    # from the object store before it would read the rows (drift.changes._ROWS_AFTER): with
+    # the rows read first, nothing the cache holds is decoded again.
+    rows_after = changes_module._ROWS_AFTER
+    monkeypatch.setattr(changes_module, "_ROWS_AFTER", 0)
     warm, decoded = audit(scenario.path, tmp_path, monkeypatch, "1")
-    assert plain == cold == warm
+    assert plain == cold == late == warm
+    assert decoded < read_late and len(read_late - decoded) <= rows_after
     assert window, "the window has commits inside the common base off prod's line"
     assert line, "prod's line has commits inside the common base"
     assert window <= everything and line <= everything
@@ -108,14 +117,87 @@ def test_a_window_walk_reads_exactly_what_the_cache_lacks(
     assert third == set() and found == expected
 
 
+def test_a_walk_that_reads_the_rows_late_keeps_what_one_reading_them_first_keeps(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rows_after`: the rows are read once the walk has read that many commits from the object
+    store. The commits walked before are then checked against them, so the row this walk adds
+    holds the same commits as with the rows read first: those the rows lack, from the object
+    store or from memory."""
+    path = scenario.path
+    tips = sorted(set(_git(path, "rev-parse", "dev", "test", "staging", "prod").split()))
+    newest = int(_git(path, "log", "-1", "--format=%ct", "dev"))
+    since = newest - 200 * 86400
+    expected, everything = _window(path, None, tips, since, monkeypatch)
+    _window(path, tmp_path / "first", tips, newest - 20 * 86400, monkeypatch)  # a part kept
+    kept = stored_ids(tmp_path / "first")
+    assert kept and kept < everything
+    # Decoded before the walk (in memory, as the audit's walk leaves them), and not kept yet.
+    older = _git(path, "rev-list", f"--min-age={newest - 20 * 86400}", f"--max-age={since}", "dev")
+    known = older.split()[:8]
+    assert known and not set(known) & kept and set(known) <= everything
+    added = {}
+    late = len(everything) - len(known) - 5  # the rows are read near the walk's end
+    for name, rows_after in (("eager", 0), ("late", late)):
+        shutil.copytree(tmp_path / "first", tmp_path / name)
+        found, decoded = _window(path, tmp_path / name, tips, since, monkeypatch, rows_after, known)
+        assert found == expected
+        added[name] = _row_ids(tmp_path / name)[-1]
+        assert rows(tmp_path / name) == 2
+        if rows_after:
+            assert len(decoded & kept) <= rows_after  # read before the rows were
+        else:
+            assert not decoded & kept
+    assert added["eager"] == added["late"] == everything - kept
+
+
+def test_a_walk_that_never_needs_its_rows_reads_and_keeps_nothing_of_them(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = scenario.path
+    tips = sorted(set(_git(path, "rev-parse", "dev", "test", "staging", "prod").split()))
+    since = int(_git(path, "log", "-1", "--format=%ct", "dev")) - 200 * 86400
+    expected, everything = _window(path, None, tips, since, monkeypatch)
+    _window(path, tmp_path, tips, since, monkeypatch)
+    assert stored_ids(tmp_path) == everything
+    many = len(everything) + 100  # more than the walk reads: the rows are never needed
+    found, decoded = _window(path, tmp_path, tips, since, monkeypatch, many)
+    assert found == expected and decoded == everything
+    assert rows(tmp_path) == 1  # nothing added: it could not know what the rows lack
+    fresh = tmp_path / "fresh"
+    _window(path, fresh, tips, since, monkeypatch, many)
+    assert not (fresh / FILENAME).exists() or rows(fresh) == 0
+
+
+def _row_ids(folder: Path) -> list[set[str]]:
+    """The commit ids of each commit_infos row, oldest row first."""
+    conn = sqlite3.connect(folder / FILENAME)
+    try:
+        blobs = conn.execute("SELECT data FROM commit_infos ORDER BY rowid").fetchall()
+    finally:
+        conn.close()
+    return [{entry[0] for entry in marshal.loads(blob[32:])} for (blob,) in blobs]
+
+
 def _window(
-    path: Path, folder: Path | None, tips: list[str], since: int, mp: pytest.MonkeyPatch
+    path: Path,
+    folder: Path | None,
+    tips: list[str],
+    since: int,
+    mp: pytest.MonkeyPatch,
+    rows_after: int = 0,
+    known: list[str] = [],  # noqa: B006 (never changed)
 ) -> tuple[list[Any], set[str]]:
+    """A window walk's commits, and those it decoded from the object store; `known`: commits
+    the repository reads (from the object store) before the walk, as an audit's walk would."""
     decoded: set[str] = set()
     real = repository_module.decode_commit  # type: ignore[attr-defined]
-    mp.setattr(repository_module, "decode_commit", _counting(real, decoded))
     cache = CommitCache.open(folder) if folder is not None else None
-    found = list(GitRepository.open(path, cache).walk_window(tips, since))
+    repo = GitRepository.open(path, cache)
+    for commit_id in known:
+        repo.commit(commit_id)
+    mp.setattr(repository_module, "decode_commit", _counting(real, decoded))
+    found = list(repo.walk_window(tips, since, rows_after=rows_after))
     if cache is not None:
         cache.close()
     mp.setattr(repository_module, "decode_commit", real)

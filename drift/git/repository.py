@@ -21,7 +21,13 @@ from drift.git.commit_info import decode_commit
 from drift.git.line_trees import LineTrees
 from drift.git.merges import MergeChecker, Remerge
 from drift.git.patchid import DiffTexts, MissingObjectError, patch_id
-from drift.git.store import ACTIVE_STORE, ChildInfos, CommitStore, FolderListing, InfoStore
+from drift.git.store import (
+    ACTIVE_STORE,
+    ChildInfos,
+    CommitStore,
+    FolderListing,
+    InfoStore,
+)
 from drift.git.treediff import GITLINK_MODE, FileChange, diff_trees, tree_listing
 
 if TYPE_CHECKING:
@@ -645,7 +651,9 @@ class GitRepository:
         except (KeyError, ValueError) as exc:
             raise _unreadable(commit_id) from exc
 
-    def walk_window(self, tips: list[str], since: int, slop: int = 86400) -> Iterator[CommitInfo]:
+    def walk_window(
+        self, tips: list[str], since: int, slop: int = 86400, *, rows_after: int = 0
+    ) -> Iterator[CommitInfo]:
         """Commits reachable from `tips` committed at or after `since`, newest first.
 
         The walk does not go past a commit older than `since` less `slop` (tolerated clock
@@ -659,31 +667,47 @@ class GitRepository:
         memory too: once a promotion moves the common base up, the audit's walk no longer
         decodes them, and the next window would read them all from the object store (5k
         commits at 100k, a fifth of the window).
+
+        The stored rows are read whole (a year at 100k commits is a 5 MB row: 0.07 s to check
+        and decode), so a walk that expects to find most of its commits in memory passes
+        `rows_after`: it reads that many commits from the object store (12 us each) before it
+        reads the rows, and keeps nothing if it never needs them. Whenever the rows are read,
+        the walk keeps exactly what it would have kept reading them first.
         """
         cutoff = since - slop
         seen = set(tips)
         stack = list(tips)
         found: list[CommitInfo] = []
         known = self._commits.get
-        stored = self._infos.commit_infos_since(cutoff) if self._infos is not None else None
-        read: list[CommitInfo] = []  # from the object store: for the persistent cache
+        infos = self._infos
+        stored = infos.commit_infos_since(cutoff) if infos is not None and rows_after <= 0 else None
+        waiting = infos is not None and stored is None  # the rows may be read later, if needed
+        before: list[CommitInfo] = []  # walked while waiting: checked when the rows are read
+        unread = rows_after  # commits to read from the object store before the rows
+        read: list[CommitInfo] = []  # not in the rows: for the persistent cache
         try:
             while stack:
                 commit_id = stack.pop()
                 info = known(commit_id)
+                if waiting and info is None and unread <= 0 and infos is not None:
+                    stored, waiting = infos.commit_infos_since(cutoff), False
+                    read.extend(i for i in before if stored.get(i.id) is None)
                 if stored is not None:
                     if info is None:
                         if info := stored.get(commit_id):
                             self._commits[commit_id] = info
                     elif info.commit_time >= since and stored.get(commit_id) is None:
                         read.append(info)  # decoded here, never kept: kept now
+                elif waiting and info is not None and info.commit_time >= since:
+                    before.append(info)
                 if info is None:
                     raw = self._repo[commit_id]
+                    unread -= 1
                     if raw.commit_time < cutoff:
                         continue
                     if raw.commit_time >= since:
                         info = self._to_info(raw)
-                        read.append(info)
+                        (before if waiting else read).append(info)
                     parents: tuple[str, ...] | list[str] = (
                         info.parents if info is not None else [str(p) for p in raw.parent_ids]
                     )
@@ -699,8 +723,8 @@ class GitRepository:
                         stack.append(parent)
         except (pygit2.GitError, KeyError) as exc:
             raise DriftError(f"history cannot be walked: {exc}") from exc
-        if self._infos is not None and read:
-            self._infos.put_commit_infos(read)
+        if infos is not None and read:
+            infos.put_commit_infos(read)
         found.sort(key=lambda info: (-info.commit_time, info.id))
         yield from found
 
