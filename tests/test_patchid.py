@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zlib
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -175,3 +176,24 @@ def test_tree_modes_written_oddly_compare_as_git_compares_them(tmp_path: Path) -
         assert [(c.old_mode, c.new_mode) for c in ours] == (
             [(0o100644, 0o100755)] if expected else []
         )
+
+
+def test_a_damaged_blob_is_read_as_git_reads_it(tmp_path: Path) -> None:
+    """A loose blob whose content no longer hashes to its id: `git log -p`, `git cherry` and
+    `git patch-id` read it as it is (only `git fsck` hashes objects again), and so does drift,
+    where libgit2 by default refuses it ("object hash mismatch")."""
+    b = RepoBuilder.init(tmp_path / "r")
+    b.commit("one", {"f.txt": "one\n"})
+    commit = b.commit("two", {"f.txt": "two\n"})
+    blob = b.git("rev-parse", f"{commit}:f.txt").strip()
+    loose = b.path / ".git" / "objects" / blob[:2] / blob[2:]
+    assert loose.is_file()
+    loose.chmod(0o644)
+    loose.write_bytes(zlib.compress(b"blob 4\0TWO\n"))
+    (b.path / "f.txt").unlink()  # git diff would read a file still up to date from there
+    assert b.git("cat-file", "blob", blob).strip() == "TWO"
+    expected = patch_id_stable(b.path, commit)
+    changed = RepoBuilder.init(tmp_path / "same")
+    changed.commit("one", {"f.txt": "one\n"})
+    assert expected == patch_id_stable(changed.path, changed.commit("two", {"f.txt": "TWO\n"}))
+    assert GitRepository.open(b.path).patch_id(commit) == expected
