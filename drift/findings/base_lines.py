@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from drift.git.repository import GitRepository, LineTrees
+from drift.git.repository import GitRepository, LineTrees, read_each_once
 from drift.history import History
 from drift.parallel import fork_with_pipes, frame, parallel_allowed, stop, unframe
 
@@ -212,6 +212,7 @@ def _read_lines(
     """The child's work, on its own handle of the repository (no cache, nothing shared):
     each line packed, down to the first start in `stops`, with where it stopped; this process
     takes it as it is (`LineTrees.unpacked`) and chains it to the stored rest."""
+    read_each_once()  # a line is read once; where lines share a stretch, it is read twice
     repo = GitRepository.open(path)
     repo.forget_store()
     for env, start in order:

@@ -41,6 +41,7 @@ __all__ = [
     "MergeChecker",
     "RefInfo",
     "Remerge",
+    "read_each_once",
 ]
 
 T = TypeVar("T")
@@ -83,6 +84,14 @@ def _config_int(value: str) -> int:
         return int(text[:-1] if scale > 1 else text) * scale
     except ValueError:
         return 0
+
+
+def read_each_once() -> None:
+    """Turn libgit2's object cache off in this process, for a process that reads each object
+    once: the base-lines child, which reads dev's 238k-commit line at 300k commits once,
+    spent a quarter of that reading putting commits into a full cache and evicting others
+    (2.38-2.46 -> 1.81-1.87 s for that line without it). It lasts until the process ends."""
+    pygit2.settings.enable_caching(False)
 
 
 def _limit_libgit2_memory() -> None:
