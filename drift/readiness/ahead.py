@@ -32,7 +32,7 @@ from typing import Any, BinaryIO
 from drift.changes import Change, CopyLink, Grouping
 from drift.commits import CommitInfo
 from drift.findings.model import Finding
-from drift.git.repository import GitRepository
+from drift.git.repository import GitRepository, read_each_once
 from drift.parallel import fork_with_pipes, frame, parallel_allowed, stop, unframe
 from drift.readiness.evidence import KEY_FIELD
 from drift.readiness.metrics import Draft
@@ -147,6 +147,7 @@ class MetricsAhead:
                 os.close(inbox_write)
                 os.close(answer_read)
                 repo.forget_store(infos)  # the parent's persistent cache is the parent's
+                read_each_once()  # the window's commits are read once, and kept decoded
                 window = self._read()
                 with os.fdopen(inbox_read, "rb") as inbox:
                     draft = self._prepare(window, _grouping(unframe(inbox)))
