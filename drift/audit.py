@@ -59,13 +59,14 @@ def analyse(
     progress: ProgressSink | None = None,
     timings: dict[str, float] | None = None,
     repo: GitRepository | None = None,
-    meanwhile: Callable[[Report], None] | None = None,
+    meanwhile: Callable[[Report, GitRepository], None] | None = None,
 ) -> Analysis:
     """Walk, group and judge the repository at `path` once; `now` pins generated_at. `repo`:
     the repository already opened for this audit (as the report cache opens it for its key).
-    `meanwhile` is given the report without its metrics while the metrics child may still be
-    at work: the caller's own work on the rest (drift.cli renders the JSON of the findings
-    and commits there) then overlaps the child's instead of following it."""
+    `meanwhile` is given the report without its metrics, and the repository, while the metrics
+    child may still be at work: the caller's own work on the rest (drift.cli reads the
+    findings' Drift-Ignore trailers and renders the JSON of the findings and commits there)
+    then overlaps the child's instead of following it."""
     sink = progress or NullProgress()
     clock = _Stopwatch(timings)
     repo = repo or open_repository(path, settings)
@@ -107,7 +108,10 @@ class _Run:
 
 
 def _judge(
-    run: _Run, sink: ProgressSink, clock: _Stopwatch, meanwhile: Callable[[Report], None] | None
+    run: _Run,
+    sink: ProgressSink,
+    clock: _Stopwatch,
+    meanwhile: Callable[[Report, GitRepository], None] | None,
 ) -> Analysis:
     """Everything after the walk: changes, findings, the report, delivery and metrics."""
     repo, chain, settings, history = run.repo, run.chain, run.settings, run.history
@@ -142,8 +146,8 @@ def _judge(
     report.sections["delivery"] = scan_delivery(repo, chain.envs)
     clock.lap("delivery")
     if meanwhile is not None:
-        meanwhile(report)
-        clock.lap("render_ahead")  # the JSON the CLI renders while the child may work on
+        meanwhile(report, repo)
+        clock.lap("render_ahead")  # what the CLI does while the child may work on
     report.sections["metrics"] = run.metrics.result(grouping, findings)
     clock.lap("metrics")  # with a child: the wait for its answer
     return Analysis(repo, chain, settings, history, grouping, context, findings, report)

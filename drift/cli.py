@@ -223,7 +223,7 @@ def _analyse(
     quiet: bool,
     settings: Settings | None = None,
     repo: GitRepository | None = None,
-    meanwhile: Callable[[Report], None] | None = None,
+    meanwhile: Callable[[Report, GitRepository], None] | None = None,
 ) -> Analysis:
     """The one analysis of a command, with a progress bar on a terminal unless `quiet`;
     `meanwhile` as drift.audit.analyse takes it."""
@@ -278,15 +278,22 @@ def _audited(args: argparse.Namespace, path: Path, ci: CiRun, quiet: bool) -> _A
     from drift.ci.accept import trailer_reasons  # a hit has its trailers stored
 
     ahead: Ahead = {}
+    trailers: dict[str, str] | None = None
 
-    def meanwhile(report: Report) -> None:
-        """The JSON of the longest sections, while the metrics child may still be at work
-        (it is the last to finish a re-run at 100k commits, by 0.2-0.5 s)."""
-        ahead.update(sections_ahead({"findings": report.finding_dicts, "commits": report.commits}))
+    def meanwhile(report: Report, audited: GitRepository) -> None:
+        """What needs no metrics, while the metrics child may still be at work (it is the
+        last to finish a re-run at 100k commits, by 0.2-0.5 s): the Drift-Ignore trailers of
+        the commits the findings name, and the JSON of the longest sections."""
+        nonlocal trailers
+        named = {"findings": report.finding_dicts, "changes": report.changes}
+        trailers = trailer_reasons(named, lambda commit: audited.commit(commit).message)
+        if args.json:
+            ahead.update(sections_ahead({"findings": named["findings"], "commits": report.commits}))
 
-    analysis = _analyse(args, path, quiet, settings, repo, meanwhile if args.json else None)
+    analysis = _analyse(args, path, quiet, settings, repo, meanwhile)
     data = analysis.report.to_dict()
-    trailers = trailer_reasons(data, lambda commit: analysis.repo.commit(commit).message)
+    if trailers is None:  # fewer than two environments: no findings, nothing waited for
+        trailers = trailer_reasons(data, lambda commit: analysis.repo.commit(commit).message)
     if analysis.repo.unreadable:  # fetching the missing objects changes the answer
         key = None
     return _Audited(CachedReport(data, trailers), key, analysis=analysis, ahead=ahead)
