@@ -19,6 +19,7 @@ from drift.findings.context import AuditContext
 from drift.findings.engine import compute_findings, tip_identities
 from drift.findings.model import Finding
 from drift.git import GitRepository
+from drift.git.repository import ChangesFeed
 from drift.history import History, read_history
 from drift.progress import NullProgress, ProgressSink
 from drift.readiness.ahead import MetricsAhead
@@ -75,11 +76,14 @@ def analyse(
     if len(chain.envs) < 2:
         report = _report(repo, chain, settings, generated_at, None, [])
         return Analysis(repo, chain, settings, None, None, None, [], report)
-    sink.phase("Walking history")
-    history = read_history(repo, chain.envs, sink.advance, settings.aliases)
-    clock.lap("walk")
-    as_of = settings.as_of or max(repo.commit(env.commit).commit_time for env in chain.envs)
     with ExitStack() as children:  # each stopped and reaped, however the audit ends
+        sink.phase("Walking history")
+        feed = repo.changes_feed()  # git reads the grouping's trees while the walk goes on
+        children.callback(feed.wait)
+        history = read_history(repo, chain.envs, sink.advance, settings.aliases, feed.add)
+        feed.finish()
+        clock.lap("walk")
+        as_of = settings.as_of or max(repo.commit(env.commit).commit_time for env in chain.envs)
         metrics = MetricsAhead.start(  # the delivery metrics, begun on the second core
             repo,
             lambda: read_window(repo, history, as_of, settings=settings),
@@ -89,7 +93,7 @@ def analyse(
         children.callback(metrics.close)
         base_lines = BaseLines.start(history)  # release identity's reading, there too
         children.callback(base_lines.close)
-        run = _Run(repo, chain, settings, history, as_of, generated_at, base_lines, metrics)
+        run = _Run(repo, chain, settings, history, as_of, generated_at, base_lines, metrics, feed)
         return _judge(run, sink, clock, meanwhile)
 
 
@@ -105,6 +109,7 @@ class _Run:
     generated_at: str
     base_lines: BaseLines
     metrics: MetricsAhead
+    feed: ChangesFeed
 
 
 def _judge(
@@ -117,12 +122,15 @@ def _judge(
     repo, chain, settings, history = run.repo, run.chain, run.settings, run.history
     outside = sum(1 for c in history.order if history.outside_base(c))
     sink.phase("Grouping changes", outside)
-    # git reads the trees the grouping needs while the merges, which need no grouping, are
-    # re-merged here: this process would otherwise wait for git doing nothing.
+    # git reads the trees the grouping needs (begun during the walk: `run.feed`) while the
+    # merges, which need no grouping, are re-merged here: this process would otherwise wait
+    # for git doing nothing. The feed asked for every commit to group; any it did not ask
+    # for would be asked now.
     trees_read = repo.start_prefetch(commits_to_group(history))
     try:
         merges_checked = check_merges(history, settings)
     finally:
+        run.feed.wait()
         trees_read()
     grouping = group_changes(history, settings, sink.advance)
     run.metrics.send_grouping(grouping)

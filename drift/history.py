@@ -229,6 +229,7 @@ def read_history(
     envs: list[Environment],
     progress: Progress | None = None,
     aliases: tuple[tuple[str, str], ...] = (),
+    outside: Callable[[str], None] | None = None,
 ) -> History:
     """Walk every environment down to the common base and index what it holds.
 
@@ -236,18 +237,32 @@ def read_history(
     it merged that very environment into another one (`Merge branch 'prod' of URL into dev`
     on prod's line): a `git pull` made on dev and pushed to prod as a fast-forward put dev's
     line first, and prod's own history is the merged side (findings.md: merge messages are
-    evidence where a pull replaced an environment's first-parent history)."""
+    evidence where a pull replaced an environment's first-parent history).
+
+    `outside` is called with each non-merge commit outside the common base as soon as the
+    walk meets it, in walk order (drift.git.repository.ChangesFeed: git reads their trees
+    while the walk goes on). The walk gives every commit after its children, so a commit's
+    mask is final when it is met."""
     tips = [env.commit for env in envs]
     bases = merge_bases(repo, tips)
     commits: dict[str, CommitInfo] = {}
     order: list[str] = []
+    full = (1 << len(envs)) - 1
+    reached: dict[str, int] = {}  # the environments a commit's children reach, for `outside`
+    for bit, tip in enumerate(tips):
+        reached[tip] = reached.get(tip, 0) | 1 << bit
     for n, info in enumerate(repo.walk(sorted(set(tips)), bases), 1):
         commits[info.id] = info
         order.append(info.id)
+        if outside is not None:
+            mask = reached.pop(info.id, 0)
+            for parent in info.parents:
+                reached[parent] = reached.get(parent, 0) | mask
+            if mask != full and len(info.parents) < 2:
+                outside(info.id)
         if progress is not None and n % 1000 == 0:
             progress(1000)
     masks = _masks(commits, order, tips)
-    full = (1 << len(envs)) - 1
     names = EnvNames(envs, aliases)
     lines = [
         _first_parent_chain(commits, masks, tip, full, _pulled_onto(names, env))

@@ -14,15 +14,19 @@ from typing import Any
 import pytest
 
 from drift.audit import run_audit
+from drift.changes import commits_to_group
 from drift.config import Settings
+from drift.environments import resolve_chain
 from drift.findings.conflicts import check_merges
 from drift.git import gitcli
 from drift.git.repository import GitRepository
 from drift.git.treediff import diff_trees
+from drift.history import read_history
 from drift_fixtures import messy, scenarios
 from drift_fixtures.builder import RepoBuilder
 from drift_fixtures.demo import build_demo
 from drift_fixtures.expect import Scenario
+from drift_fixtures.large import generate
 
 BUILDERS: dict[str, Callable[[Path], Scenario]] = {
     **{f"scenario-{name}": build for name, build in scenarios.ALL.items()},
@@ -318,3 +322,68 @@ def test_a_git_that_fails_during_an_audit_is_asked_once(
     batches = count_git_batches(monkeypatch)
     assert audit(path, monkeypatch, "1") == expected
     assert len(batches) == 1
+
+
+def _walked_for_git(path: Path) -> tuple[list[str], list[str]]:
+    """(the commits the walk handed git as it met them, the commits the grouping reads)."""
+    repo = GitRepository.open(path)
+    chain = resolve_chain(repo, Settings())
+    seen: list[str] = []
+    history = read_history(repo, chain.envs, outside=seen.append)
+    return seen, commits_to_group(history)
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_the_walk_hands_git_each_commit_to_group_as_it_meets_it(name: str, tmp_path: Path) -> None:
+    """Every non-merge commit outside the common base, in walk order, each once: what the
+    grouping reads (criss-cross merges, roots, octopus merges, pulls included)."""
+    seen, wanted = _walked_for_git(BUILDERS[name](tmp_path).path)
+    assert seen == wanted
+
+
+def test_git_reads_the_trees_in_batches_begun_during_the_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches double in size while the walk goes on; the last one takes the rest. The report
+    is the one drift makes reading every tree itself."""
+    path = tmp_path / "large"
+    generate(path, 1200, seed=3, files=150)
+    seen, wanted = _walked_for_git(path)
+    assert seen == wanted and len(wanted) > 4 + 8 + 16
+    monkeypatch.setattr("drift.git.repository.FEED_FIRST", 4)
+    monkeypatch.setattr("drift.git.repository.GIT_BATCH_MIN", 1)
+    expected = audit(path, monkeypatch, "0")
+    batches = count_git_batches(monkeypatch)
+    assert audit(path, monkeypatch, "1") == expected
+    doubling = [4 << n for n in range(len(batches) - 1)]
+    assert batches[:-1] == doubling and 0 < batches[-1] <= 2 * doubling[-1]
+    assert sum(batches) == len(wanted)
+
+
+def test_batches_begun_during_a_walk_that_fails_are_waited_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A walk that fails after git was started leaves no process behind."""
+    path = tmp_path / "large"
+    generate(path, 1200, seed=3, files=150)
+    monkeypatch.setattr("drift.git.repository.FEED_FIRST", 4)
+    monkeypatch.setattr("drift.git.repository.GIT_BATCH_MIN", 1)
+    monkeypatch.setenv("DRIFT_GIT", "1")
+    started: list[gitcli.DiffTree] = []
+    real_start = gitcli.DiffTree.start
+
+    def start(git_dir: Path, commits: list[str]) -> Any:
+        pending = real_start(git_dir, commits)
+        assert pending is not None
+        started.append(pending)
+        return pending
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("the walk failed at its end")
+
+    monkeypatch.setattr(gitcli.DiffTree, "start", start)
+    monkeypatch.setattr("drift.history._masks", broken)
+    with pytest.raises(RuntimeError):
+        run_audit(path, Settings(), now=0)
+    assert len(started) > 2
+    assert all(pending._proc.returncode == 0 for pending in started)  # waited for, not left

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from drift.git.blobs import FileLines
 
 __all__ = [
+    "ChangesFeed",
     "FileChange",
     "GitRepository",
     "LineCommit",
@@ -64,6 +65,51 @@ PACK_MAPPED_LIMIT_BYTES = 64 * 2**20
 #: check was 15% of a commit's read and 25-45% of a blob's, 8.9 -> 7.8 s of CPU in a cold
 #: audit at 300k commits (tests/test_patchid.py).
 HASH_CHECK = False
+
+
+#: The first batch a ChangesFeed hands git; each later one is twice the one before.
+FEED_FIRST = 512
+
+
+class ChangesFeed:
+    """File changes asked of git in batches while the history walk is still finding the
+    commits, instead of in one batch once it is done.
+
+    During the walk this process is the only one at work: git reads the first commits' trees
+    on the second core meanwhile (at 300k commits git needs 0.4 s for the 12k commits outside
+    the base, the walk 0.2 s, and the audit waited 0.4-0.6 s for git after the walk). Batches
+    double in size (512, 1,024, 2,048, ...), so a walk of any length starts few processes;
+    `finish` asks for the rest. Each batch is a `GitRepository.start_prefetch`, with its rules
+    (the cache first, git only for 64 commits or more) and its answers; `wait` takes them."""
+
+    def __init__(self, repo: GitRepository) -> None:
+        self._repo = repo
+        self._gathered: list[str] = []
+        self._next = FEED_FIRST
+        self._started: list[Callable[[], None]] = []
+
+    def add(self, commit_id: str) -> None:
+        """A commit whose file changes will be read (a non-merge commit outside the base)."""
+        self._gathered.append(commit_id)
+        if len(self._gathered) >= self._next:
+            self._start()
+            self._next *= 2
+
+    def finish(self) -> None:
+        """Ask for what is gathered: the walk is done."""
+        self._start()
+
+    def wait(self) -> None:
+        """Wait for every batch asked for and keep the answers (once; call it however the
+        work in between ends)."""
+        started, self._started = self._started, []
+        for one in started:
+            one()
+
+    def _start(self) -> None:
+        batch, self._gathered = self._gathered, []
+        if batch:
+            self._started.append(self._repo.start_prefetch(batch))
 
 
 def _unreadable(commit_id: str | None) -> DriftError:
@@ -819,6 +865,11 @@ class GitRepository:
                     self._store.put_changes(commit_id, changes)
 
         return finish
+
+    def changes_feed(self) -> ChangesFeed:
+        """A `start_prefetch` fed commit by commit while the history walk finds them (see
+        ChangesFeed)."""
+        return ChangesFeed(self)
 
     def file_changes(self, commit_id: str) -> list[FileChange]:
         """Files a non-merge commit changes against its parent (all files for a root)."""
