@@ -7,6 +7,7 @@ config. pygit2 errors become `DriftError`s that name what the user has to fix.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -103,8 +104,9 @@ class ChangesFeed:
         """Wait for every batch asked for and keep the answers (once; call it however the
         work in between ends)."""
         started, self._started = self._started, []
-        for one in started:
-            one()
+        with ExitStack() as each:  # every one waited for, even after one has failed
+            for one in reversed(started):
+                each.callback(one)
 
     def _start(self) -> None:
         batch, self._gathered = self._gathered, []
