@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from drift.changes import Grouping, commits_to_group, group_changes
+from drift.changes import Grouping, group_changes
 from drift.config import Settings
 from drift.delivery import scan_delivery
 from drift.environments import Chain, resolve_chain
@@ -78,7 +78,7 @@ def analyse(
         return Analysis(repo, chain, settings, None, None, None, [], report)
     with ExitStack() as children:  # each stopped and reaped, however the audit ends
         sink.phase("Walking history")
-        feed = repo.changes_feed()  # git reads the grouping's trees while the walk goes on
+        feed = ChangesFeed(repo)  # git reads the grouping's trees while the walk goes on
         children.callback(feed.wait)
         history = read_history(repo, chain.envs, sink.advance, settings.aliases, feed.add)
         feed.finish()
@@ -124,14 +124,11 @@ def _judge(
     sink.phase("Grouping changes", outside)
     # git reads the trees the grouping needs (begun during the walk: `run.feed`) while the
     # merges, which need no grouping, are re-merged here: this process would otherwise wait
-    # for git doing nothing. The feed asked for every commit to group; any it did not ask
-    # for would be asked now.
-    trees_read = repo.start_prefetch(commits_to_group(history))
+    # for git doing nothing.
     try:
         merges_checked = check_merges(history, settings)
     finally:
         run.feed.wait()
-        trees_read()
     grouping = group_changes(history, settings, sink.advance)
     run.metrics.send_grouping(grouping)
     clock.lap("changes")

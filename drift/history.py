@@ -248,21 +248,20 @@ def read_history(
     commits: dict[str, CommitInfo] = {}
     order: list[str] = []
     full = (1 << len(envs)) - 1
-    reached: dict[str, int] = {}  # the environments a commit's children reach, for `outside`
+    masks: dict[str, int] = {}  # the environments that reach each walked commit
+    reached: dict[str, int] = {}  # the environments a commit's children reach, so far
     for bit, tip in enumerate(tips):
         reached[tip] = reached.get(tip, 0) | 1 << bit
     for n, info in enumerate(repo.walk(sorted(set(tips)), bases), 1):
         commits[info.id] = info
         order.append(info.id)
-        if outside is not None:
-            mask = reached.pop(info.id, 0)
-            for parent in info.parents:
-                reached[parent] = reached.get(parent, 0) | mask
-            if mask != full and len(info.parents) < 2:
-                outside(info.id)
+        mask = masks[info.id] = reached.pop(info.id, 0)  # final: its children came first
+        for parent in info.parents:
+            reached[parent] = reached.get(parent, 0) | mask
+        if outside is not None and mask != full and len(info.parents) < 2:
+            outside(info.id)
         if progress is not None and n % 1000 == 0:
             progress(1000)
-    masks = _masks(commits, order, tips)
     names = EnvNames(envs, aliases)
     lines = [
         _first_parent_chain(commits, masks, tip, full, _pulled_onto(names, env))
@@ -291,19 +290,6 @@ def _pulled_onto(names: EnvNames, env: int) -> Callable[[CommitInfo], str | None
         return info.message.split("\n", 1)[0] if target is not None and target != env else None
 
     return check
-
-
-def _masks(commits: dict[str, CommitInfo], order: list[str], tips: list[str]) -> dict[str, int]:
-    masks = dict.fromkeys(order, 0)
-    for bit, tip in enumerate(tips):
-        if tip in masks:
-            masks[tip] |= 1 << bit
-    for commit_id in order:  # children first: a commit's mask is final when it is reached
-        mask = masks[commit_id]
-        for parent in commits[commit_id].parents:
-            if parent in masks:
-                masks[parent] |= mask
-    return masks
 
 
 def _first_parent_chain(

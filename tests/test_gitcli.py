@@ -341,13 +341,20 @@ def test_the_walk_hands_git_each_commit_to_group_as_it_meets_it(name: str, tmp_p
     assert seen == wanted
 
 
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated repository with a few hundred commits outside the common base (read only)."""
+    path = tmp_path_factory.mktemp("feed") / "large"
+    generate(path, 1200, seed=3, files=150)
+    return path
+
+
 def test_git_reads_the_trees_in_batches_begun_during_the_walk(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    large: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Batches double in size while the walk goes on; the last one takes the rest. The report
     is the one drift makes reading every tree itself."""
-    path = tmp_path / "large"
-    generate(path, 1200, seed=3, files=150)
+    path = large
     seen, wanted = _walked_for_git(path)
     assert seen == wanted and len(wanted) > 4 + 8 + 16
     monkeypatch.setattr("drift.git.repository.FEED_FIRST", 4)
@@ -361,11 +368,10 @@ def test_git_reads_the_trees_in_batches_begun_during_the_walk(
 
 
 def test_batches_begun_during_a_walk_that_fails_are_waited_for(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    large: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A walk that fails after git was started leaves no process behind."""
-    path = tmp_path / "large"
-    generate(path, 1200, seed=3, files=150)
+    path = large
     monkeypatch.setattr("drift.git.repository.FEED_FIRST", 4)
     monkeypatch.setattr("drift.git.repository.GIT_BATCH_MIN", 1)
     monkeypatch.setenv("DRIFT_GIT", "1")
@@ -382,7 +388,7 @@ def test_batches_begun_during_a_walk_that_fails_are_waited_for(
         raise RuntimeError("the walk failed at its end")
 
     monkeypatch.setattr(gitcli.DiffTree, "start", start)
-    monkeypatch.setattr("drift.history._masks", broken)
+    monkeypatch.setattr("drift.history._first_parent_chain", broken)
     with pytest.raises(RuntimeError):
         run_audit(path, Settings(), now=0)
     assert len(started) > 2

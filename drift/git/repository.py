@@ -868,11 +868,6 @@ class GitRepository:
 
         return finish
 
-    def changes_feed(self) -> ChangesFeed:
-        """A `start_prefetch` fed commit by commit while the history walk finds them (see
-        ChangesFeed)."""
-        return ChangesFeed(self)
-
     def file_changes(self, commit_id: str) -> list[FileChange]:
         """Files a non-merge commit changes against its parent (all files for a root)."""
         changes = self._known_changes(commit_id)
