@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from drift.changes import Change, Grouping, is_empty_commit, resolve_commit
 from drift.commits import CommitInfo
@@ -41,18 +42,27 @@ LEAD_IN_DAYS = 90
 METHODS = ("trailer", "patch-id", "similar")
 
 
-@dataclass(frozen=True, slots=True)
-class Arrival:
-    """The change's commit introduced first into one environment, by `via`, at `time`."""
+class Arrival(NamedTuple):
+    """The change's commit introduced first into one environment, by `via`, at `time`.
+
+    A named tuple, as immutable as a frozen dataclass and made at C speed: a window makes one
+    per change and environment it reached (45k in the metrics child of a re-run at 100k
+    commits, on its critical path), and a frozen dataclass's __init__ sets each field through
+    object.__setattr__."""
 
     commit: str
     via: str
     time: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class WindowChange:
-    """A change seen by the window, with its first arrival in each environment (or None)."""
+    """A change seen by the window, with its first arrival in each environment (or None).
+
+    Never changed once made, but not frozen: a frozen dataclass's __init__ sets each field
+    through object.__setattr__, and a window makes one per change (21k in a re-run at 100k
+    commits). With the arrivals as named tuples, making one costs half what it did (3.2 ->
+    1.6 us). Equal and hashed by its fields, as it was."""
 
     id: str
     commits: tuple[str, ...]
@@ -60,13 +70,16 @@ class WindowChange:
     in_base: bool
     """No commit outside the common base: the engine has no finding about it."""
     arrivals: tuple[Arrival | None, ...]
-    _first: int = field(init=False, repr=False, compare=False)
+    _first: int = field(init=False, repr=False, compare=False, hash=False)
     """The environment of `origin`, or -1: found once (every metric asks, and the arrivals
     never change), kept as an index rather than a tuple per change."""
 
     def __post_init__(self) -> None:
-        found = [(a.time, env) for env, a in enumerate(self.arrivals) if a is not None]
-        object.__setattr__(self, "_first", min(found)[1] if found else -1)
+        first, when = -1, 0  # the earliest arrival; on a tie, the most upstream (lowest) env
+        for env, arrival in enumerate(self.arrivals):
+            if arrival is not None and (first < 0 or arrival.time < when):
+                first, when = env, arrival.time
+        self._first = first
 
     def origin(self) -> tuple[int, int] | None:
         """(time, environment) of its first arrival anywhere; ties: the most upstream."""
