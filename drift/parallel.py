@@ -88,3 +88,65 @@ def stop(child: int | None, let_go: Callable[[], None]) -> None:
     let_go()
     if child is not None:
         os.waitpid(child, 0)
+
+
+_WORK_CHILD = False
+"""Set in a child forked for work (`became_work_child`): no thread runs there, so it may fork
+again (`aside`); the main process runs threads that empty and fill the children's pipes."""
+
+_ASIDE: list[int] = []
+"""Grandchildren begun `aside` whose value is not taken yet (`stop_asides`)."""
+
+
+def became_work_child() -> None:
+    """Mark this process as a child forked for work, which may hand a part of it `aside`."""
+    global _WORK_CHILD
+    _WORK_CHILD = True
+
+
+def aside(compute: Callable[[], Any]) -> Callable[[], Any]:
+    """Begin `compute` in a grandchild, while this child goes on with the rest of its work,
+    and return the function that gives its value: the grandchild's answer, or `compute()` run
+    here when there was no grandchild (the main process, which runs threads; a refused fork)
+    or it sent nothing readable. Either way the value is the same. The answer must be plain
+    data (it travels as a `frame`); the grandchild is reaped when the value is taken."""
+    forked = fork_with_pipes(1) if _WORK_CHILD else None
+    if forked is None:
+        here = compute()
+        return lambda: here
+    pid, [(read, write)] = forked
+    if pid == 0:  # the grandchild: compute, send, leave without cleanup
+        status = 1
+        try:
+            os.close(read)
+            with os.fdopen(write, "wb") as out:
+                out.write(frame(compute()))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write)
+    _ASIDE.append(pid)
+    source = os.fdopen(read, "rb")
+    taken: list[Any] = []  # the value, once taken
+
+    def taken_value() -> Any:
+        if not taken:
+            try:
+                answer, readable = unframe(source), True
+            except (EOFError, OSError, ValueError, TypeError):
+                answer, readable = None, False
+            finally:
+                source.close()
+                stop(pid, lambda: None)
+                _ASIDE.remove(pid)
+            taken.append(answer if readable else compute())
+        return taken[0]
+
+    return taken_value
+
+
+def stop_asides() -> None:
+    """Kill and reap every grandchild whose value was never taken (the child's work failed
+    before it got there): none is left running once the child leaves."""
+    while _ASIDE:
+        stop(_ASIDE.pop(), lambda: None)

@@ -18,6 +18,7 @@ from drift.config import EnvSpec, Settings
 from drift.git.repository import GitRepository
 from drift.readiness import ahead as ahead_module
 from drift.readiness import metrics as metrics_module
+from drift.readiness import timeline as timeline_module
 from drift.readiness import window as window_module
 from drift.readiness.ahead import MetricsAhead
 from drift.readiness.metrics import Draft
@@ -98,13 +99,14 @@ def _pointed(metrics: dict[str, Any]) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("step", ["read", "draft", "finish", "send"])
+@pytest.mark.parametrize("step", ["read", "draft", "finish", "send", "aside"])
 def test_a_failing_child_is_replaced_by_the_metrics_made_here(
     step: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The child fails reading the window, drafting (the grouping sent is never read),
     finishing (nor the findings), or this process cannot hand it anything: the same report,
-    made here."""
+    made here. Or the grandchild the child sets drift over time aside in fails: the child
+    computes it itself, and its answer is still the one used."""
     path = build_demo(tmp_path).path
     expected = audit(path, monkeypatch, "1")
     parent = os.getpid()
@@ -124,11 +126,25 @@ def test_a_failing_child_is_replaced_by_the_metrics_made_here(
     elif step == "finish":
         real = metrics_module.finish_metrics
         monkeypatch.setattr("drift.audit.finish_metrics", broken)
+    elif step == "aside":
+        real = timeline_module.drift_over_time
+        failed = tmp_path / "the grandchild failed"
+
+        def in_grandchild_only(*args: Any, **kwargs: Any) -> Any:
+            if parent not in (os.getpid(), os.getppid()):
+                failed.write_text(str(os.getpid()), encoding="utf-8")
+                raise RuntimeError("the grandchild cannot go on")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr("drift.readiness.metrics.drift_over_time", in_grandchild_only)
     else:
         monkeypatch.setattr(ahead_module, "frame", lambda answer: _unmarshallable())
-    forks, _ = record(monkeypatch)
+    forks, drafts = record(monkeypatch)
     assert audit(path, monkeypatch, None) == expected
     assert forks == [True]
+    if step == "aside":
+        assert failed.exists()  # a grandchild was forked, and failed
+        assert drafts == []  # no draft made here: the child answered
 
 
 def _unmarshallable() -> bytes:

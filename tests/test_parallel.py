@@ -7,10 +7,12 @@ import errno
 import io
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from drift import parallel
 from drift.parallel import fork_with_pipes, frame, unframe
 from drift_fixtures.demo import build_demo
 from tests.probes import audit_with_jobs as audit
@@ -86,3 +88,65 @@ def test_the_pipes_hold_a_mebibyte(monkeypatch: pytest.MonkeyPatch) -> None:
         assert fcntl.fcntl(write, fcntl.F_GETPIPE_SZ) == 1 << 20
         os.close(read)
         os.close(write)
+
+
+def test_a_part_set_aside_is_computed_in_a_grandchild_and_reaped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a child forked for work, `aside` forks once more: the value is the grandchild's
+    (here: its pid, with data large enough to fill the pipe many times), taken once, and the
+    grandchild is reaped when it is taken."""
+    monkeypatch.setattr(parallel, "_WORK_CHILD", True)
+    me = os.getpid()
+    value = parallel.aside(lambda: (os.getpid(), ["x" * 40] * 200_000))
+    got, payload = value()
+    assert got != me and len(payload) == 200_000
+    assert value() == (got, payload)  # taken once: asking again reads nothing more
+    with pytest.raises(ChildProcessError):
+        os.waitpid(got, os.WNOHANG)  # reaped: no zombie left
+    assert parallel._ASIDE == []
+
+
+def test_a_part_set_aside_that_fails_is_computed_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "_WORK_CHILD", True)
+    me = os.getpid()
+
+    def only_here() -> int:
+        if os.getpid() != me:
+            raise RuntimeError("the grandchild cannot compute it")
+        return me
+
+    before = open_descriptors()
+    assert parallel.aside(only_here)() == me
+    assert open_descriptors() == before
+    assert parallel._ASIDE == []
+
+
+def test_outside_a_work_child_nothing_is_set_aside(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The main process runs threads (the children's pipes): it never forks for a part."""
+    monkeypatch.setattr(parallel, "_WORK_CHILD", False)
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(os.getpid())
+        return len(calls)
+
+    value = parallel.aside(compute)
+    assert calls == [os.getpid()]  # computed at once, here
+    assert value() == 1 and calls == [os.getpid()]
+
+
+def test_a_grandchild_whose_value_is_never_taken_is_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The child's work failed before it took the value: `stop_asides` (run as the child
+    leaves) kills and reaps the grandchild, however long it would have run."""
+    monkeypatch.setattr(parallel, "_WORK_CHILD", True)
+    parallel.aside(lambda: time.sleep(30))
+    [pid] = parallel._ASIDE
+    begun = time.monotonic()
+    parallel.stop_asides()
+    assert time.monotonic() - begun < 10
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    assert parallel._ASIDE == []

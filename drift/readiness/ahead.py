@@ -33,7 +33,15 @@ from drift.changes import Change, CopyLink, Grouping
 from drift.commits import CommitInfo
 from drift.findings.model import Finding
 from drift.git.repository import GitRepository, read_each_once
-from drift.parallel import fork_with_pipes, frame, parallel_allowed, stop, unframe
+from drift.parallel import (
+    became_work_child,
+    fork_with_pipes,
+    frame,
+    parallel_allowed,
+    stop,
+    stop_asides,
+    unframe,
+)
 from drift.readiness.evidence import KEY_FIELD
 from drift.readiness.metrics import Draft
 from drift.readiness.window import Window
@@ -144,6 +152,7 @@ class MetricsAhead:
         if pid == 0:  # the child: the window, the draft, the metrics, each when it can
             status = 1
             try:
+                became_work_child()  # no thread runs here: a part may go to a grandchild
                 os.close(inbox_write)
                 os.close(answer_read)
                 repo.forget_store(infos)  # the parent's persistent cache is the parent's
@@ -159,7 +168,10 @@ class MetricsAhead:
                     out.write(frame((metrics, read)))
                 status = 0
             finally:
-                os._exit(status)
+                try:
+                    stop_asides()
+                finally:
+                    os._exit(status)
         os.close(inbox_read)
         os.close(answer_write)
         self._child, self.forked, self._repo = pid, True, repo
