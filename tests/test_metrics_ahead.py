@@ -147,6 +147,41 @@ def test_a_failing_child_is_replaced_by_the_metrics_made_here(
         assert drafts == []  # no draft made here: the child answered
 
 
+def test_a_child_that_fails_stops_the_grandchild_it_began(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child fails finishing while its grandchild is still at drift over time: the
+    grandchild is killed and reaped as the child leaves. Left running, it would hold the
+    child's answer pipe open, and this process would wait for it (here 30 s) before making
+    the metrics itself."""
+    path = build_demo(tmp_path).path
+    expected = audit(path, monkeypatch, "1")
+    parent = os.getpid()
+    began = tmp_path / "grandchild"
+    over_time, finish = timeline_module.drift_over_time, metrics_module.finish_metrics
+
+    def slow_in_grandchild(*args: Any, **kwargs: Any) -> Any:
+        if parent not in (os.getpid(), os.getppid()):
+            began.write_text(str(os.getpid()), encoding="utf-8")
+            time.sleep(30)
+        return over_time(*args, **kwargs)
+
+    def failing_in_child(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != parent:
+            while not began.exists():  # the grandchild is at work
+                time.sleep(0.01)
+            raise RuntimeError("the child cannot go on")
+        return finish(*args, **kwargs)
+
+    monkeypatch.setattr("drift.readiness.metrics.drift_over_time", slow_in_grandchild)
+    monkeypatch.setattr("drift.audit.finish_metrics", failing_in_child)
+    start = time.monotonic()
+    assert audit(path, monkeypatch, None) == expected
+    assert time.monotonic() - start < 20
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(began.read_text(encoding="utf-8")), 0)  # killed and reaped
+
+
 def _unmarshallable() -> bytes:
     raise ValueError("a field marshal cannot carry")
 
