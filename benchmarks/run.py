@@ -20,6 +20,9 @@ both read it; the copy with new commits then has a graph that does not hold them
 `--drifting` generates the repositories with a release freeze as their last stretch
 (fixtures/drift_fixtures/large.py): both sides of every pair hold commits of their own, so
 `git cherry` has patch ids to compute on both, and drift copies to pair across them.
+`--pending N` makes the pending last stretch N commits at every size instead of 4% of them:
+the same divergence in front of 10k, 100k or 300k commits of history, which separates what
+grows with the divergence from what grows with the history.
 Targets live here, never in a timed unit test.
 """
 
@@ -105,22 +108,25 @@ def repository(
     work: Path = HERE / ".repos",
     drifting: bool = False,
     files: int = FILES,
+    pending: int | None = None,
 ) -> Path:
     """The generated repository for this size (built once, then reused), by a process of its
     own: the generator holds every file of the tree (415 MiB for 60k files), and the peak
     memory the kernel reports for a process starts at its parent's when it was started, so
     generating here raised every figure measured after it to that."""
     wide = f"-f{files}" if files != FILES else ""
-    path = work / f"r{commits}-s{seed}{wide}{'-drifting' if drifting else ''}"
+    tail = f"-p{pending}" if pending is not None else ""
+    path = work / f"r{commits}-s{seed}{wide}{tail}{'-drifting' if drifting else ''}"
     if not (path / ".git").exists():
         start = time.perf_counter()
         path.parent.mkdir(parents=True, exist_ok=True)
         script = (
             "import sys; from pathlib import Path; from drift_fixtures.large import generate; "
             "a = sys.argv[1:]; print(generate(Path(a[0]), int(a[1]), seed=int(a[2]), "
-            "drifting=a[3] == '1', files=int(a[4])))"
+            "drifting=a[3] == '1', files=int(a[4]), pending=int(a[5]) if a[5] else None))"
         )
         argv = [str(path), str(commits), str(seed), "1" if drifting else "0", str(files)]
+        argv.append("" if pending is None else str(pending))
         tally = subprocess.run(
             [sys.executable, "-c", script, *argv], capture_output=True, text=True, check=True
         ).stdout.strip()
@@ -237,15 +243,22 @@ def main(argv: list[str] | None = None) -> int:
         default=FILES,
         help="files in the generated trees (a monorepo's are tens of thousands)",
     )
+    parser.add_argument(
+        "--pending",
+        type=int,
+        help="commits in the generated repositories' pending last stretch, the same at every "
+        "size (default: 4%% of the commits): time against history at a fixed divergence",
+    )
     args = parser.parse_args(argv)
     byte_compiled()
     rows = []
     later: list[tuple[str, int, list[Sample], list[Sample]]] = []
     for commits in args.commits:
-        repo = repository(commits, args.seed, args.work, args.drifting, args.files)
+        repo = repository(commits, args.seed, args.work, args.drifting, args.files, args.pending)
         mode = (f"-f{args.files}" if args.files != FILES else "") + (
-            "-drifting" if args.drifting else ""
+            f"-p{args.pending}" if args.pending is not None else ""
         )
+        mode += "-drifting" if args.drifting else ""
         mode += "-graph" if args.commit_graph else ""
         if args.commit_graph:
             repo = with_commit_graph(repo)
@@ -275,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Trees of {args.files:,} files (--files):")
     if args.drifting:
         print("Repositories whose last stretch is a release freeze (--drifting):")
+    if args.pending is not None:
+        print(f"A pending last stretch of {args.pending:,} commits at every size (--pending):")
     if args.commit_graph:
         print("With a commit-graph file (git commit-graph write --reachable), git and drift:")
     print_table(rows)

@@ -87,3 +87,33 @@ def test_a_drifting_repository_diverges_both_ways_with_copies_git_sees(tmp_path:
         assert min(sides["plain"]) <= 1, (pair, sides)  # the default: (nearly) one way
     equivalent = git(tmp_path / "frozen", "cherry", "dev", "test").splitlines()
     assert any(line.startswith("- ") for line in equivalent)  # picks forward, found by git
+
+
+def _outside_base(repo: Path) -> int:
+    """Commits outside the common base of the four environments, as git counts them."""
+    envs = ("dev", "test", "staging", "prod")
+    base = git(repo, "merge-base", "--octopus", *envs)
+    return int(git(repo, "rev-list", "--count", *envs, f"^{base}"))
+
+
+def test_pending_fixes_the_divergence_whatever_the_length_of_history(tmp_path: Path) -> None:
+    """`pending=N`: the last stretch is N commits at every size, so a benchmark can grow the
+    history fourfold while the commits outside the common base stay within the same range
+    (the stretch, and whatever the last promotions left in flight); by default the stretch
+    is 4% of the commits (300 at least), and the divergence grows with them."""
+    short = _outside_base_of(tmp_path / "short", 1500, 100)
+    long = _outside_base_of(tmp_path / "long", 6000, 100)
+    default = _outside_base_of(tmp_path / "default", 6000, None)
+    assert 100 <= short < 300 and 100 <= long < 300, (short, long)
+    assert default > 400, default
+    # the same seed: before its last stretch, the shorter history is the longer one's start
+    oldest = "rev-list", "--all", "--reverse", "--date-order"
+    assert (
+        git(tmp_path / "long", *oldest).split()[:1400]
+        == git(tmp_path / "short", *oldest).split()[:1400]
+    )
+
+
+def _outside_base_of(repo: Path, commits: int, pending: int | None) -> int:
+    generate(repo, commits, seed=7, files=200, pending=pending)
+    return _outside_base(repo)
