@@ -127,6 +127,26 @@ def test_the_benchmark_measures_a_drifting_repository_apart(
     assert int(only_test) >= 5  # the freeze's picks and fixes: dev lacks them
 
 
+def test_the_benchmark_measures_a_fixed_divergence_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--pending N`: a repository of its own whose last stretch is N commits, its own report,
+    a table that says which it is, and a divergence (git's count of commits outside the
+    common base, the table's second column) set by N, not by 4% of the commits."""
+    out = _bench_out(tmp_path, capsys, "--new-commits", "0", "--pending", "60")
+    assert "A pending last stretch of 60 commits at every size (--pending):" in out
+    row = next(line for line in out.splitlines() if line.startswith("| 1,200 |"))
+    outside = int(row.strip("|").split("|")[1].replace(",", ""))
+    repo = tmp_path / "r1200-s1-p60"
+    assert (tmp_path / "r1200-p60.json").is_file()
+    assert not (tmp_path / "r1200-s1").exists()
+    envs = ("dev", "test", "staging", "prod")
+    base = git(repo, "merge-base", "--octopus", *envs)
+    assert outside == int(git(repo, "rev-list", "--count", *envs, f"^{base}"))
+    pending = int(git(repo, "rev-list", "--count", "--no-merges", "test..dev"))
+    assert 60 <= pending < 300  # the stretch, and what the last promotion left in flight
+
+
 def test_the_benchmark_measures_wide_trees_apart(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
