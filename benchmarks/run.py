@@ -277,12 +277,14 @@ def main(argv: list[str] | None = None) -> int:
             released = with_release(plus)
             for name, target in (("new commits", plus), ("released", released)):
                 later_gits, laters = [], []
+                # each scenario's report beside the cold one, not over it
+                report = out.with_name(f"{target.name.removesuffix('.git')}.json")
                 for _ in range(args.runs):
                     week = cache.with_name(cache.name + "-week")  # last week's cache, unchanged
                     shutil.rmtree(week, ignore_errors=True)
                     shutil.copytree(cache, week)
                     later_gits.append(git_pipeline(target))
-                    laters.append(drift(target, out, ["--cache", str(week)]))
+                    laters.append(drift(target, report, ["--cache", str(week)]))
                 later.append((name, commits, later_gits, laters))
     if args.files != FILES:
         print(f"Trees of {args.files:,} files (--files):")

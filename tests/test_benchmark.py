@@ -8,6 +8,7 @@ and after new commits, with each phase.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 from pathlib import Path
@@ -78,6 +79,17 @@ def test_the_benchmark_prints_a_row_per_size_with_ratios_and_phases(
         assert list(dict(re.findall(r"(\w+) ([\d.]+)", phases_text))) == names
     assert (tmp_path / "r1200-s1-plus30.git").is_dir()
     released = tmp_path / "r1200-s1-plus30-released.git"
+    # each scenario leaves its own report: the cold and warm runs', and each re-run's
+    for report, repo in (
+        ("r1200.json", tmp_path / "r1200-s1"),
+        ("r1200-s1-plus30.json", tmp_path / "r1200-s1-plus30.git"),
+        ("r1200-s1-plus30-released.json", released),
+    ):
+        tips = {
+            e["name"]: e["commit"]
+            for e in json.loads((tmp_path / report).read_text())["environments"]
+        }
+        assert tips["dev"] == git(repo, "rev-parse", "dev"), report
     dev = git(released, "rev-parse", "dev")
     assert git(released, "merge-base", "--octopus", "dev", "test", "staging", "prod") == dev
     for env in ("test", "staging", "prod"):  # each a merge keeping its upstream's tree
