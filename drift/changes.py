@@ -497,11 +497,10 @@ def _inverse_match(
     history: History, commit_id: str, by_shape: dict[Shape, list[str]]
 ) -> str | None:
     repo = history.repo
-    info = history.commits[commit_id]
     earlier = [
         o
         for o in by_shape[diff_shape(repo.file_changes(commit_id), inverse=True)]
-        if o != commit_id and history.commits[o].commit_time <= info.commit_time
+        if o != commit_id and _earlier(history, o, commit_id)
     ]
     if not earlier:
         return None
@@ -512,3 +511,17 @@ def _inverse_match(
     ancestors = [o for o in matches if repo.is_ancestor(o, commit_id)]
     pool = ancestors or matches
     return max(pool, key=lambda o: (history.commits[o].commit_time, o))
+
+
+def _earlier(history: History, other: str, commit_id: str) -> bool:
+    """Whether `other` came before `commit_id`, so that `commit_id` may undo it: an older
+    committer time, or, within the same second (scripted work, rebases), not a descendant
+    of it: an ancestor is earlier, and of two unrelated commits the smaller id, so that
+    only one of them can undo the other."""
+    mine, theirs = history.commits[commit_id].commit_time, history.commits[other].commit_time
+    if theirs != mine:
+        return theirs < mine
+    repo = history.repo
+    if repo.is_ancestor(commit_id, other):
+        return False
+    return repo.is_ancestor(other, commit_id) or other < commit_id

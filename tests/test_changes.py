@@ -327,6 +327,32 @@ def test_revert_naming_a_missing_commit(tmp_path: Path) -> None:
     assert GHOST in revert["note"] and "not in this repository" in revert["note"]
 
 
+def test_a_revert_in_the_same_second_does_not_turn_its_original_into_a_revert(
+    tmp_path: Path,
+) -> None:
+    """Scripted work and rebases give a commit and its revert the same committer second. The
+    original is then no undo of its revert, whose diff it inverts: the revert descends from
+    it, so it is not earlier. Before, a tie counted as earlier, and the original was
+    reported as an inverse-patch revert of its own revert (and of the revert's revert)."""
+    b = start(tmp_path, "prod")
+    f = b.commit("feature r", {"r.txt": "r\n"})
+    r = b.revert(f, hours=0)
+    rr = b.revert(r, hours=0)
+    u = b.commit("feature s", {"s.txt": "s\n"}, hours=0)
+    undo = b.commit("take s out by hand", {"s.txt": None}, hours=0)
+    data = audit(b)
+    reverts = {(x["revert"], x["reverted"], x["method"]) for x in of_kind(data, "revert")}
+    assert reverts == {
+        (r, f, "message"),
+        (rr, r, "message"),
+        (undo, u, "inverse-patch"),
+    }
+    is_revert = {x["commit"]: x["is_revert"] for x in of_kind(data, "pending")}
+    assert is_revert == {f: False, r: True, rr: True, u: False, undo: True}
+    times = {git(b.path, "log", "-1", "--format=%ct", c) for c in (f, r, rr, u, undo)}
+    assert len(times) == 1  # one second for all five
+
+
 def test_revert_of_a_revert_is_not_a_cherry_pick(tmp_path: Path) -> None:
     """Re-applying by reverting the revert shares the original's patch id; drift reports it as
     a revert of the revert, not a copy of the original. `git cherry` does call it equivalent:
