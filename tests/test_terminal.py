@@ -38,3 +38,27 @@ def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
         [sys.executable, "-m", "drift", "audit", str(b.path)], capture_output=True, text=True
     )
     assert plain.returncode == 0 and plain.stderr == ""
+
+
+def test_the_delivery_table_says_a_window_of_one_week_has_no_trend(tmp_path: Path) -> None:
+    """A history shorter than a week has one week end: the pending count there, and no
+    direction (the terminal printed Python's `None` for it, and "1 weeks")."""
+    b = four_envs(tmp_path)
+    shown = subprocess.run(
+        [sys.executable, "-m", "drift", "audit", str(b.path), "--color", "never"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rows = [line for line in shown.splitlines() if "pending dev -> test" in line]
+    assert rows and all("too short for a trend" in row for row in rows), rows
+    assert "None" not in shown
+
+
+def test_the_pending_trend_reads_as_counts_over_weeks() -> None:
+    from drift.render.terminal import _over_time
+
+    trend = {"weeks": 5, "first": 3, "last": 9, "slope_per_week": 1.5, "direction": "growing"}
+    assert _over_time(trend) == "3 -> 9 over 5 weeks (growing)"
+    empty = {"weeks": 0, "first": None, "last": None, "slope_per_week": None, "direction": None}
+    assert _over_time(empty) == "no week end in the window"

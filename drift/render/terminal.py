@@ -236,11 +236,8 @@ def _metrics(data: dict[str, Any], console: Console) -> None:
         f"{_days(back['median_days'])} / {_days(back['p90_days'])}  ({back['count']} fixes)",
     )
     for pair in metrics["drift_over_time"]:
-        trend = pair["trend"]
         table.add_row(
-            Text(f"pending {pair['upstream']} -> {pair['downstream']}"),
-            f"{trend['first']} -> {trend['last']} over {trend['weeks']} weeks "
-            f"({trend['direction']})",
+            Text(f"pending {pair['upstream']} -> {pair['downstream']}"), _over_time(pair["trend"])
         )
     cadence = metrics["cadence"]
     table.add_row(
@@ -296,3 +293,14 @@ def _verdict(data: dict[str, Any], console: Console) -> None:
     console.print(Text("Verdict", style="bold"))
     for line in data["summary"]["verdict"]:
         console.print(Text("  " + line))
+
+
+def _over_time(trend: dict[str, Any]) -> str:
+    """The pending count over the window's week ends. A window of one week end has no trend
+    (drift.readiness.timeline gives it no direction), and none has no count."""
+    weeks = trend["weeks"]
+    if weeks == 0:
+        return "no week end in the window"
+    if trend["direction"] is None:
+        return f"{trend['last']} at the one week end (too short for a trend)"
+    return f"{trend['first']} -> {trend['last']} over {weeks} weeks ({trend['direction']})"
