@@ -12,8 +12,8 @@ import gc
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack, suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -454,13 +454,36 @@ def _write_views(
 
     # The command line wins; else the template the audit recorded (from its config).
     url = args.commit_url or data.get("settings", {}).get("commit_url")
-    if args.html:
-        write_output(args.html, render_html(data, url, previous))
+    given = [str(args.previous)] if previous is not None and getattr(args, "previous", None) else []
+    with _read_by_views(given):  # an audit's own report is drift's: only `--previous` may fail
+        html = render_html(data, url, previous) if args.html else None
+        markdown = render_markdown(data, url, previous=previous) if args.markdown else None
+    if html is not None:
+        write_output(args.html, html)
         written.append(f"HTML report written to {args.html}")
-    if args.markdown:
-        write_output(args.markdown, render_markdown(data, url, previous=previous))
+    if markdown is not None:
+        write_output(args.markdown, markdown)
         written.append(f"Markdown report written to {args.markdown}")
     return written
+
+
+@contextmanager
+def _read_by_views(paths: list[str]) -> Iterator[None]:
+    """Saved reports a view reads (`drift report`, `--previous`): `load_report` checks what
+    every view reads at the top, but a hand-edited value deeper down (an age that is a word,
+    a null section) fails inside a view. That is the file's fault, said in one line (exit
+    2), not an internal error; with no file given, nothing is caught."""
+    if not paths:
+        yield
+        return
+    try:
+        yield
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        names = " or ".join(paths)
+        raise DriftError(
+            f"{names} is not a report as drift writes it (edited by hand, or by another "
+            f"version?): a view failed on it with {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _report(args: argparse.Namespace, console: Console) -> int:
@@ -469,10 +492,13 @@ def _report(args: argparse.Namespace, console: Console) -> int:
     data = load_report(Path(args.report))
     to_stdout = _stdout_target(args.html, args.markdown)
     previous = load_report(args.previous) if args.previous else None
-    written = _write_views(args, data, previous)
+    with _read_by_views([str(args.report), *([str(args.previous)] if args.previous else [])]):
+        written = _write_views(args, data, previous)
+        if not to_stdout and not written:
+            with console.capture() as shown:  # nothing half-printed when the report fails
+                render_terminal(data, console)
+            _show(console, shown.get())
     if not to_stdout:
-        if not written:
-            render_terminal(data, console)
         for line in written:
             console.print(Text(line))
     return EXIT_OK

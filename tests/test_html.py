@@ -229,6 +229,65 @@ def test_a_previous_report_missing_what_views_read_is_refused(
     )
 
 
+def test_a_report_saved_as_utf16_renders_as_the_utf8_one(
+    small: dict[str, Any], tmp_path: Path
+) -> None:
+    """PowerShell 5's `>` saves a report as UTF-16 with a byte-order mark: JSON allows it."""
+    utf8, utf16 = tmp_path / "a.json", tmp_path / "b.json"
+    utf8.write_text(json.dumps(small), encoding="utf-8")
+    utf16.write_bytes(json.dumps(small).encode("utf-16"))
+    pages = [tmp_path / "a.html", tmp_path / "b.html"]
+    for saved, page in zip((utf8, utf16), pages, strict=True):
+        assert main(["report", str(saved), "--html", str(page)]) == 0
+    assert pages[0].read_bytes() == pages[1].read_bytes()
+
+
+def _deeper(data: dict[str, Any], what: str) -> dict[str, Any]:
+    """A real report with a value below the top level broken, as a hand edit might."""
+    broken = copy.deepcopy(data)
+    if what == "summary null":
+        broken["summary"] = None
+    elif what == "an age that is a word":
+        for finding in broken["findings"]:
+            if "age_days" in finding:
+                finding["age_days"] = "old"
+    elif what == "metrics null":
+        broken["metrics"] = None
+    elif what == "no environments":
+        broken["environments"] = []
+    return broken
+
+
+@pytest.mark.parametrize(
+    "what", ["summary null", "an age that is a word", "metrics null", "no environments"]
+)
+def test_a_report_broken_below_the_top_is_refused_in_one_line(
+    small: dict[str, Any], what: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Once an internal error (exit 3) from inside a view: now the file's fault, in one line,
+    and no view half written."""
+    bad, page, md = tmp_path / "bad.json", tmp_path / "x.html", tmp_path / "x.md"
+    bad.write_text(json.dumps(_deeper(small, what)))
+    assert main(["report", str(bad), "--html", str(page), "--markdown", str(md)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"drift: error: {bad} ") and err.count("\n") == 1
+    assert not page.exists() and not md.exists()
+
+
+def test_a_previous_report_broken_below_the_top_is_refused_in_one_line(
+    small: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    b = four_envs(tmp_path / "repo")
+    broken = copy.deepcopy(small)
+    broken["summary"]["by_kind"] = None
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(broken))
+    assert main(["audit", str(b.path), "-q", "--previous", str(bad), "--markdown", "-"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"drift: error: {bad} is not a report as drift writes it")
+    assert err.count("\n") == 1
+
+
 def test_loader_reads_the_schema_the_engine_writes() -> None:
     assert load.SCHEMA_VERSION == report_module.SCHEMA_VERSION
 

@@ -17,13 +17,15 @@ SCHEMA_VERSION = 1
 def load_report(path: Path) -> dict[str, Any]:
     """The report dict saved at `path`; a DriftError (exit 2) naming what is wrong otherwise."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise DriftError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        data = json.loads(text)
+    try:  # bytes: json detects UTF-16 and UTF-32 (a report saved by PowerShell's `>`)
+        data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise DriftError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from exc
+    except UnicodeDecodeError as exc:
+        raise DriftError(f"{path} is not JSON: not UTF-8, UTF-16 or UTF-32 text") from exc
     if not isinstance(data, dict) or "schema_version" not in data or "findings" not in data:
         raise DriftError(f"{path} is not a drift report (no schema_version and findings)")
     if data["schema_version"] != SCHEMA_VERSION:
@@ -31,11 +33,11 @@ def load_report(path: Path) -> dict[str, Any]:
             f"{path} has report schema {data['schema_version']!r}; this drift reads "
             f"schema {SCHEMA_VERSION}"
         )
-    if "readiness" not in data.get("summary", {}) or "plan" not in data:
-        raise DriftError(f"{path} lacks summary.readiness or plan: written by an older drift?")
     problem = shape_problem(data)
     if problem is not None:
         raise DriftError(f"{path} is not a whole drift report: {problem}")
+    if not isinstance(data["summary"].get("readiness"), dict) or "plan" not in data:
+        raise DriftError(f"{path} lacks summary.readiness or plan: written by an older drift?")
     return data
 
 
