@@ -100,9 +100,15 @@ def resolve_chain(repo: GitRepository, settings: Settings) -> Chain:
                 "at least two environments are needed to compare; "
                 f"got {len(settings.envs)} ({', '.join(e.name for e in settings.envs) or 'none'})"
             )
+        nameless = next((e for e in settings.envs if not e.name.strip()), None)
+        if nameless is not None:  # a report, its columns and explain would show nothing
+            raise DriftError(
+                f"an environment has no name (ref {nameless.ref or nameless.name!r}): give "
+                'each one, e.g. --envs dev,qa=test or name = "qa" in the configuration'
+            )
         names = [e.name for e in settings.envs]
         duplicate = next((n for n in names if names.count(n) > 1), None)
-        if duplicate:
+        if duplicate is not None:
             raise DriftError(f"environment {duplicate!r} is listed twice")
         envs: list[Environment] = []
         for spec in settings.envs:

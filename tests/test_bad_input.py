@@ -58,6 +58,26 @@ def test_fewer_than_two_explicit_environments(
     assert code == 2 and "at least two environments" in err
 
 
+@pytest.mark.parametrize("envs", ["=dev,=prod", "dev, =prod", "dev,  =test"])
+def test_an_environment_without_a_name_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], envs: str
+) -> None:
+    """A name is what every view shows: `=dev` once gave a chain ` -> ` and blank columns."""
+    b = four_envs(tmp_path)
+    code, err = run(capsys, "audit", str(b.path), "--envs", envs)
+    assert code == 2 and "has no name" in err and err.count("\n") == 1
+
+
+def test_an_environment_without_a_name_in_the_configuration_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    b = four_envs(tmp_path)
+    config = tmp_path / "drift.toml"
+    config.write_text('environments = ["dev", {name = "", ref = "prod"}]\n')
+    code, err = run(capsys, "audit", str(b.path), "--config", str(config))
+    assert code == 2 and "has no name (ref 'prod')" in err
+
+
 def test_single_detected_environment_is_not_an_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
