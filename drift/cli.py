@@ -23,7 +23,13 @@ from rich.console import Console
 from rich.text import Text
 
 from drift import __version__
-from drift.ci.commands import add_ci_arguments, add_ci_subcommands, run_baseline, run_diff
+from drift.ci.commands import (
+    add_ci_arguments,
+    add_ci_subcommands,
+    file_name,
+    run_baseline,
+    run_diff,
+)
 from drift.ci.report_cache import CachedReport, report_key, timeless_texts
 from drift.ci.run import CiRun
 from drift.collector import collector_paused
@@ -70,12 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("path", nargs="?", default=".", help="repository to audit (default: .)")
     _analysis_options(audit)
     audit.add_argument(
-        "--json", metavar="FILE", help="write the JSON report to FILE ('-' for stdout)"
+        "--json",
+        metavar="FILE",
+        type=file_name,
+        help="write the JSON report to FILE ('-' for stdout)",
     )
     _view_options(audit)
     audit.add_argument(
         "--graph",
         metavar="FILE",
+        type=file_name,
         help="write the change graph to FILE: .graphml (Gephi, yEd) or .json (node-link)",
     )
     report = sub.add_parser(
@@ -96,7 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _analysis_options(explain)
     explain.add_argument(
-        "--json", metavar="FILE", help="write the explanation as JSON to FILE ('-' for stdout)"
+        "--json",
+        metavar="FILE",
+        type=file_name,
+        help="write the explanation as JSON to FILE ('-' for stdout)",
     )
     demo = sub.add_parser(
         "demo", help="build the demo repository in a temp dir and audit it", epilog=EPILOG
@@ -115,10 +128,16 @@ def build_parser() -> argparse.ArgumentParser:
 def _view_options(parser: argparse.ArgumentParser) -> None:
     """The report files a command can write besides JSON."""
     parser.add_argument(
-        "--html", metavar="FILE", help="write the self-contained HTML report to FILE"
+        "--html",
+        metavar="FILE",
+        type=file_name,
+        help="write the self-contained HTML report to FILE",
     )
     parser.add_argument(
-        "--markdown", metavar="FILE", help="write the GitHub-flavoured Markdown report to FILE"
+        "--markdown",
+        metavar="FILE",
+        type=file_name,
+        help="write the GitHub-flavoured Markdown report to FILE",
     )
     parser.add_argument(
         "--previous",

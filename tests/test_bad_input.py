@@ -78,6 +78,25 @@ def test_an_environment_without_a_name_in_the_configuration_is_refused(
     assert code == 2 and "has no name (ref 'prod')" in err
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["audit", "REPO", option, ""]
+        for option in ("--json", "--html", "--markdown", "--graph", "--baseline", "--history")
+    ]
+    + [["audit", "REPO", "--cache", ""], ["baseline", "write", "", "REPO"]],
+    ids=lambda argv: " ".join(a or "''" for a in argv[:3]),
+)
+def test_an_empty_file_name_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """`--json "$UNSET"` once wrote nothing and said nothing (exit 0); `--baseline "$UNSET"`
+    dropped a CI job's accepted drift as silently."""
+    b = four_envs(tmp_path)
+    code, err = run(capsys, *[str(b.path) if a == "REPO" else a for a in argv])
+    assert code == 2 and "not an empty string" in err and err.count("\n") == 1
+
+
 def test_single_detected_environment_is_not_an_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -21,6 +21,15 @@ from rich.text import Text
 
 from drift.errors import EXIT_OK, DriftError
 
+
+def file_name(text: str) -> str:
+    """An option's file or folder, never empty: `--json "$UNSET"` once wrote nothing and said
+    nothing, and `--baseline "$UNSET"` dropped a CI job's accepted drift as silently."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a file or folder name, not an empty string")
+    return text
+
+
 #: Runs the audit a subcommand needs (cli's `_analyse(...).report.to_dict()`): args, path -> dict.
 AuditFn = Callable[[argparse.Namespace, Path], dict[str, Any]]
 
@@ -42,13 +51,20 @@ def add_ci_arguments(parser: argparse.ArgumentParser) -> None:
     ci.add_argument(
         "--baseline",
         metavar="FILE",
+        type=file_name,
         help="accept the findings FILE lists (drift baseline write); gates see new ones only",
     )
     ci.add_argument(
-        "--history", metavar="DIR", help="read earlier JSON reports from DIR, add this one"
+        "--history",
+        metavar="DIR",
+        type=file_name,
+        help="read earlier JSON reports from DIR, add this one",
     )
     ci.add_argument(
-        "--cache", metavar="DIR", help="per-commit cache folder (default: user cache dir)"
+        "--cache",
+        metavar="DIR",
+        type=file_name,
+        help="per-commit cache folder (default: user cache dir)",
     )
     ci.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     verbosity = ci.add_mutually_exclusive_group()
@@ -67,17 +83,27 @@ def add_ci_subcommands(
     baseline = sub.add_parser("baseline", help="record today's findings as accepted drift")
     actions = baseline.add_subparsers(dest="baseline_command", required=True)
     write = actions.add_parser("write", help="write a baseline file", epilog=epilog)
-    write.add_argument("file", metavar="FILE", help="baseline file to write ('-' for stdout)")
+    write.add_argument(
+        "file", metavar="FILE", type=file_name, help="baseline file to write ('-' for stdout)"
+    )
     write.add_argument("path", nargs="?", default=".", help="repository to audit (default: .)")
     write.add_argument(
-        "--from", dest="from_report", metavar="REPORT", help="take findings from a JSON report"
+        "--from",
+        dest="from_report",
+        metavar="REPORT",
+        type=file_name,
+        help="take findings from a JSON report",
     )
     add_analysis_options(write)
     diff = sub.add_parser("diff", help="compare two JSON reports", epilog=epilog)
     diff.add_argument("old", type=Path, help="the earlier JSON report")
     diff.add_argument("new", type=Path, help="the later JSON report")
-    diff.add_argument("--json", metavar="FILE", help="write the comparison as JSON ('-' stdout)")
-    diff.add_argument("--markdown", metavar="FILE", help="write it as Markdown ('-' stdout)")
+    diff.add_argument(
+        "--json", metavar="FILE", type=file_name, help="write the comparison as JSON ('-' stdout)"
+    )
+    diff.add_argument(
+        "--markdown", metavar="FILE", type=file_name, help="write it as Markdown ('-' stdout)"
+    )
     diff.add_argument("--all", action="store_true", help="list numbers that did not move too")
     diff.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     diff.add_argument("--debug", action="store_true", help="tracebacks on crashes")
