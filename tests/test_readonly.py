@@ -14,7 +14,9 @@ from tests.test_gitcli import count_git_batches, count_merge_batches
 
 
 def snapshot(git_dir: Path) -> dict[str, str]:
-    """Every file under .git with a digest of its content and its mode."""
+    """Every file under .git with a digest of its content and its mode. Not its modification
+    time: git and libgit2, asked by the merge check to write an object the repository already
+    holds, refresh that file's time instead (docs/decisions.md, "Conflict merges")."""
     out: dict[str, str] = {}
     for path in sorted(git_dir.rglob("*")):
         if path.is_file():
