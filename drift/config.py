@@ -156,7 +156,8 @@ def find_config(cwd: Path, explicit: Path | None) -> tuple[Path, dict[str, Any]]
     """The config file in force and its drift table, or None when there is none."""
     if explicit is not None:
         if not explicit.is_file():
-            raise DriftError(f"--config {explicit}: no such file")
+            what = "a folder, not a file" if explicit.is_dir() else "no such file"
+            raise DriftError(f"--config {explicit}: {what}")
         return explicit, _table(explicit)
     dotfile = cwd / ".drift.toml"
     if dotfile.is_file():

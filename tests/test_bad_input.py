@@ -97,6 +97,19 @@ def test_an_empty_file_name_is_refused(
     assert code == 2 and "not an empty string" in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("kind", ["missing", "folder"])
+def test_a_config_that_is_not_a_file_is_named_for_what_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    b = four_envs(tmp_path)
+    config = tmp_path / "conf"
+    if kind == "folder":
+        config.mkdir()
+    code, err = run(capsys, "audit", str(b.path), "--config", str(config))
+    words = "a folder, not a file" if kind == "folder" else "no such file"
+    assert code == 2 and err == f"drift: error: --config {config}: {words}\n"
+
+
 def test_single_detected_environment_is_not_an_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
