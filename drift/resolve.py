@@ -66,7 +66,10 @@ def outside_graph(analysis: Analysis) -> Callable[[str], str]:
                 return f"{what} is on no environment branch ({names})"
             if why == "ambiguous":
                 return f"'{query}' names several objects of this repository; give more digits"
-        return f"no commit outside the common base of {names} matches '{query}' by id or subject"
+        return (
+            f"no commit outside the common base of {names} matches '{_shown(query)}' by id or "
+            "subject"
+        )
 
     return sentence
 
@@ -86,6 +89,12 @@ def _one(graph: nx.MultiDiGraph, query: str, found: list[str], how: str) -> str:
     more = f" (and {len(answers) - _CANDIDATES} more)" if len(answers) > _CANDIDATES else ""
     what = "changes" if all(change_of(graph, c) for c in answers.values()) else "commits"
     raise DriftError(
-        f"'{query}' matches {len(answers)} different {what} by {how}: {listed}{more}; "
+        f"'{_shown(query)}' matches {len(answers)} different {what} by {how}: {listed}{more}; "
         "name one by its id"
     )
+
+
+def _shown(query: str, limit: int = 80) -> str:
+    """A query as an error message repeats it: whole when short, else its start (a pasted
+    page of text once came back whole in a one-line error)."""
+    return query if len(query) <= limit else f"{query[: limit - 3]}..."

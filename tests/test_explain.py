@@ -207,6 +207,9 @@ def test_bad_queries_are_one_line(
     assert labels["bm_test"][:10] in err and labels["m_prod"][:10] in err
     assert "common base" in bad(capsys, repo, labels["base1"][:8])
     assert "name a commit" in bad(capsys, repo, "  ")
+    pasted = "no such words " * 5000  # a page pasted by mistake: not echoed back whole
+    err = bad(capsys, repo, pasted)
+    assert "no commit outside the common base" in err and len(err) < 300
     trunk, _ = analysed("clean_trunk", tmp_path_factory)
     assert "only one environment (main)" in bad(capsys, str(trunk.path), "cart")
 
