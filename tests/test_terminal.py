@@ -1,4 +1,4 @@
-"""On a real pseudo-terminal drift shows a progress bar on stderr; off one it shows none."""
+"""The terminal: a progress bar on a real pseudo-terminal only, and the summary's wording."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from drift.cli import main
 from tests.small_repos import four_envs
 
 
@@ -40,16 +43,14 @@ def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
     assert plain.returncode == 0 and plain.stderr == ""
 
 
-def test_the_delivery_table_says_a_window_of_one_week_has_no_trend(tmp_path: Path) -> None:
+def test_the_delivery_table_says_a_window_of_one_week_has_no_trend(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A history shorter than a week has one week end: the pending count there, and no
     direction (the terminal printed Python's `None` for it, and "1 weeks")."""
     b = four_envs(tmp_path)
-    shown = subprocess.run(
-        [sys.executable, "-m", "drift", "audit", str(b.path), "--color", "never"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    assert main(["audit", str(b.path), "--color", "never"]) == 0
+    shown = capsys.readouterr().out
     rows = [line for line in shown.splitlines() if "pending dev -> test" in line]
     assert rows and all("too short for a trend" in row for row in rows), rows
     assert "None" not in shown
