@@ -254,6 +254,24 @@ def test_a_partial_clone_never_uses_the_cache(scenario: Scenario, tmp_path: Path
         assert GitRepository.open(scenario.path)._store is cache
 
 
+def test_a_grafted_repository_never_uses_the_per_commit_cache(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    """`info/grafts` gives commits other parents, so other diffs and patch ids than the same
+    commits have in a repository sharing the cache (the sweep found a cached patch id kept)."""
+    audited(scenario.path, tmp_path / "cache")
+    grafted = tmp_path / "grafted"
+    subprocess.run(["git", "clone", "-q", "--bare", str(scenario.path), grafted], check=True)
+    tip = subprocess.run(
+        ["git", "-C", str(grafted), "rev-parse", "dev", "dev~2"], capture_output=True, text=True
+    ).stdout.split()
+    (grafted / "info").mkdir(exist_ok=True)
+    (grafted / "info" / "grafts").write_text(f"{tip[0]} {tip[1]}\n")
+    with CommitCache.open(tmp_path / "cache") as cache, using_store(cache):
+        assert GitRepository.open(grafted)._store is None
+        assert GitRepository.open(scenario.path)._store is cache
+
+
 def test_json_reports_are_the_same_bytes_cold_and_warm(scenario: Scenario, tmp_path: Path) -> None:
     """Cache use is printed (--verbose), never written into the report."""
     cold, warm = tmp_path / "cold.json", tmp_path / "warm.json"

@@ -93,8 +93,16 @@ def _other_code(b: Any, tmp: Path) -> list[str]:
     return []
 
 
+def _grafts(b: Any, tmp: Path) -> list[str]:
+    """dev's tip given its grandparent as parent: git and drift then count other commits."""
+    tip, grandparent = b.git("rev-parse", "dev", "dev~2").split()
+    (b.path / ".git" / "info").mkdir(exist_ok=True)
+    (b.path / ".git" / "info" / "grafts").write_text(f"{tip} {grandparent}\n")
+    return []
+
+
 @pytest.mark.parametrize(
-    "change", [_new_commit_on_test, _new_tag, _remote_url, _other_settings, _other_code]
+    "change", [_new_commit_on_test, _new_tag, _remote_url, _other_settings, _other_code, _grafts]
 )
 def test_any_change_of_what_the_audit_reads_is_a_miss(
     change: Callable[[Any, Path], list[str]],

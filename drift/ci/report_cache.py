@@ -81,6 +81,7 @@ def report_key(repo: GitRepository, settings: Settings) -> str | None:
         *(f"{name}={value}" for name, value in repo.config_entries()),
         *(f"{ref.name} {ref.commit}" for ref in repo.references()),
         *(f"{name} unusable: {why}" for name, why in repo.unusable_references().items()),
+        f"grafts {hashlib.sha256(grafts).hexdigest() if (grafts := repo.grafts()) else '-'}",
     ):
         digest.update(part.encode("utf-8", errors="surrogateescape") + b"\n")
     return digest.hexdigest()

@@ -219,10 +219,12 @@ class GitRepository:
         except pygit2.GitError as exc:
             raise DriftError(f"{path}: cannot open the git repository: {exc}") from exc
         opened = cls(repo, Path(found), cache if cache is not None else ACTIVE_STORE.get())
-        if opened._store is not None and (opened.is_partial_clone or opened.is_shallow):
+        rewritten = opened.is_shallow or opened.grafts() is not None
+        if opened._store is not None and (opened.is_partial_clone or rewritten):
             # Missing blobs must fail loudly (see _guard); stored answers would hide them. A
             # shallow clone's cut commits have no parents here, but have them in a full clone
             # sharing the cache: their diffs, patch ids and lines must not be kept as theirs.
+            # Grafts give commits other parents in the same way.
             opened._store = opened._infos = None
         return opened
 
@@ -283,6 +285,14 @@ class GitRepository:
     def is_empty(self) -> bool:
         """No refs with commits at all."""
         return not self.references()
+
+    def grafts(self) -> bytes | None:
+        """The `info/grafts` file, which git and libgit2 read to give commits other parents,
+        or None when there is none (nor any readable)."""
+        try:
+            return (self.objects_dir.parent / "info" / "grafts").read_bytes()
+        except OSError:
+            return None
 
     @property
     def objects_dir(self) -> Path:
@@ -656,7 +666,7 @@ class GitRepository:
         if self._graph is False:
             wanted = (self.config_value("core.commitGraph") or "true").lower()
             off = wanted in ("false", "no", "off", "0") or self.is_shallow
-            off = off or (self.objects_dir.parent / "info" / "grafts").exists()
+            off = off or self.grafts() is not None
             off = off or any(
                 r.startswith(b"refs/replace/") for r in self._repo.raw_listall_references()
             )
