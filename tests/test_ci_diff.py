@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +139,23 @@ def test_history_skips_what_is_not_a_report(tmp_path: Path) -> None:
     assert [r["generated_at"] for r in runs] == ["2026-01-01", "2026-01-08"]
     assert notes == ["notes.json in the history folder is not a drift report: skipped"]
     assert report_name({"generated_at": "2026-11-26T16:15:34Z"}) == "drift-20261126T161534Z.json"
+
+
+def test_history_skips_a_fifo_instead_of_waiting_for_a_writer(tmp_path: Path) -> None:
+    """A named pipe called *.json once stopped the run for good: opening it waits for a
+    writer. Read in a process of its own, so that the test fails rather than hangs."""
+    (tmp_path / "drift-0.json").write_text(json.dumps(report("2026-01-01")))
+    os.mkfifo(tmp_path / "x.json")
+    code = (
+        "import sys; from pathlib import Path; from drift.ci.history import read_history; "
+        "runs, notes = read_history(Path(sys.argv[1])); print(len(runs), notes)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=20
+    )
+    assert done.stdout.strip() == (
+        "1 ['x.json in the history folder is not a drift report: skipped']"
+    )
 
 
 def test_markdown_escaping() -> None:
