@@ -34,7 +34,7 @@ def read_history(folder: Path) -> tuple[list[dict[str, Any]], list[str]]:
     # drift-T.json, drift-T-2.json, ..., drift-T-10.json: by time, then in the order written
     paths = sorted(folder.glob("*.json"), key=lambda p: (len(p.name), p.name))
     for path in paths if folder.is_dir() else []:
-        data = None
+        data: Any = None
         try:  # a regular file only: reading a FIFO named *.json waits for a writer forever
             if path.is_file():
                 data = json.loads(path.read_text(encoding="utf-8"))
