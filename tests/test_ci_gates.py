@@ -54,6 +54,33 @@ def test_each_gate_trips_on_what_it_names_and_passes_otherwise() -> None:
     assert tripped.findings == ("pending-0",) and "oldest 45 days" in tripped.reason
 
 
+def test_the_pending_age_gate_counts_to_the_second() -> None:
+    """`age_days` is whole days: a change 3.5 days old (age_days 3) once passed
+    `--max-pending-age 3d`, which the README says trips on a change older than that."""
+    data = report(
+        {"kind": "pending", "age_days": 3, "introduced_at": "2026-01-01T00:00:00Z"},
+        {"kind": "pending", "age_days": 3, "introduced_at": "2026-01-01T12:00:00Z"},
+    )
+    data["settings"] = {"as_of": "2026-01-04T12:00:00Z"}
+    (older,) = evaluate(Gates(max_pending_age=3), data)
+    assert older.status == "tripped" and older.findings == ("pending-0",)
+    assert "oldest 3.5 days" in older.reason  # the one exactly 3 days old is not older
+    assert statuses(Gates(max_pending_age=4), data) == {"max-pending-age 4d": "passed"}
+
+
+def test_fail_on_kinds_add_up_once_each_and_an_empty_config_list_is_no_gate() -> None:
+    from drift.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["audit", ".", "--fail-on", "pending", "--fail-on", "revert,pending"]
+    )
+    gates = gates_from_values({"fail_on": args.fail_on}, lambda k: k)
+    assert gates.fail_on == ("pending", "revert")  # a second --fail-on once replaced the first
+    assert not gates_from_table({"fail_on": []}, "cfg.toml: gates")
+    with pytest.raises(DriftError, match="unknown finding kind"):
+        gates_from_values({"fail_on": [""]}, lambda k: k)  # --fail-on ""
+
+
 def test_accepted_findings_do_not_trip_gates() -> None:
     data = report({"kind": "missing_hotfix", "accepted": {"reason": "known", "source": "x"}})
     assert statuses(Gates(fail_on=("missing_hotfix",)), data) == {

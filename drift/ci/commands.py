@@ -38,7 +38,10 @@ def add_ci_arguments(parser: argparse.ArgumentParser) -> None:
     """Gates, baseline, history, cache and log-verbosity options of `drift audit`."""
     gates = parser.add_argument_group("gates (exit 1 when one trips or cannot be evaluated)")
     gates.add_argument(
-        "--fail-on", metavar="KIND[,KIND]", help="fail on any finding of these kinds"
+        "--fail-on",
+        metavar="KIND[,KIND]",
+        action="append",
+        help="fail on any finding of these kinds (may be given more than once)",
     )
     gates.add_argument(
         "--max-pending-age", metavar="AGE", help="fail when a change waits longer (30d, 4w)"

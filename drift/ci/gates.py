@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -68,11 +69,14 @@ class GateResult:
 
 
 def parse_kinds(value: Any, origin: str) -> tuple[str, ...]:
-    """`missing_hotfix,untested_release` (or a list of kinds), validated."""
-    items = value.split(",") if isinstance(value, str) else value
+    """`missing_hotfix,untested_release`, or a list of such (the config's list, or the
+    values of a repeated `--fail-on`), validated; each kind once. An empty list is no gate."""
+    items = [value] if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not all(isinstance(k, str) for k in items):
         raise DriftError(f"{origin}: expected finding kinds, e.g. missing_hotfix,pending")
-    kinds = tuple(k.strip() for k in items if k.strip())
+    if not items:  # `fail_on = []`: the config asks for no such gate
+        return ()
+    kinds = tuple(dict.fromkeys(k.strip() for item in items for k in item.split(",") if k.strip()))
     unknown = [k for k in kinds if k not in KINDS]
     if unknown or not kinds:
         raise DriftError(
@@ -182,14 +186,38 @@ def _fail_on(kind: str, live: Live, _data: dict[str, Any]) -> GateResult:
     return GateResult(gate, "tripped", f"{len(found)} {kind} finding(s) not accepted", _ids(found))
 
 
-def _pending_age(days: int, live: Live, _data: dict[str, Any]) -> GateResult:
+def _pending_age(days: int, live: Live, data: dict[str, Any]) -> GateResult:
+    """Trips on a change that waited longer than `days`, to the second: `age_days` is whole
+    days, so a change 3.5 days old (age_days 3) once passed `--max-pending-age 3d`."""
     gate = f"max-pending-age {days}d"
-    old = [f for f in live if f["kind"] == "pending" and int(f.get("age_days", 0)) > days]
+    as_of = _epoch(data.get("settings", {}).get("as_of"))
+
+    def waited(finding: dict[str, Any]) -> float:
+        since = _epoch(finding.get("introduced_at"))
+        if as_of is None or since is None:  # a report without the times: whole days
+            return float(int(finding.get("age_days", 0)) * DAY)
+        return float(as_of - since)
+
+    old = [f for f in live if f["kind"] == "pending" and waited(f) > days * DAY]
     if not old:
         return GateResult(gate, "passed", f"no pending change has waited more than {days} days")
-    oldest = max(int(f["age_days"]) for f in old)
-    reason = f"{len(old)} pending change(s) waited more than {days} days (oldest {oldest} days)"
+    oldest = round(max(waited(f) for f in old) / DAY, 1)
+    reason = f"{len(old)} pending change(s) waited more than {days} days (oldest {oldest:g} days)"
     return GateResult(gate, "tripped", reason, _ids(old))
+
+
+DAY = 86400
+
+
+def _epoch(text: Any) -> int | None:
+    """Seconds since 1970 of a report's time (`2026-01-06T09:00:00Z`), or None."""
+    if not isinstance(text, str):
+        return None
+    try:
+        at = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return int(at.timestamp())
 
 
 def _missing_hotfixes(most: int, live: Live, _data: dict[str, Any]) -> GateResult:
