@@ -124,6 +124,24 @@ def test_any_change_of_what_the_audit_reads_is_a_miss(
     assert "drift: cached report:" in err and third == fresh
 
 
+def test_an_entry_that_cannot_be_moved_into_place_leaves_no_temporary_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its name taken by a folder: the entry is not written, said in a note, and the temporary
+    file it was written to is removed (it was left behind, 51 KB, on every such run)."""
+    b = four_envs(tmp_path)
+    cached = ["audit", str(b.path), "--cache", str(tmp_path / "cache")]
+    run(cached, tmp_path / "first.json", capsys)
+    folder = tmp_path / "cache" / FOLDER
+    (entry,) = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    entry.unlink()
+    entry.mkdir()
+    assert cli.main([*cached, "-v", "--json", str(tmp_path / "again.json")]) == 0
+    shown = capsys.readouterr()
+    assert "cannot be written" in shown.out + shown.err
+    assert sorted(p.name for p in folder.iterdir()) == [entry.name]
+
+
 def test_a_new_commit_changes_the_answer(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -32,6 +32,7 @@ A bad entry is a miss and is deleted. Only the newest `KEEP` entries are kept.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import mmap
@@ -185,17 +186,24 @@ class ReportCache:
         crc = zlib.crc32(head)
         for piece in data:
             crc = zlib.crc32(piece, crc)
+        written: str | None = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".tmp-", delete=False) as tmp:
+                written = tmp.name
                 tmp.write(_MAGIC + len(head).to_bytes(8, "little") + crc.to_bytes(4, "little"))
                 # Piece by piece: one copy of a 20-60 MB entry is enough.
                 tmp.write(head)
                 tmp.writelines(data)
             os.replace(tmp.name, self.folder / key)
+            written = None
             self._prune()
         except OSError as exc:
             self.notes.append(f"report cache {self.folder} cannot be written ({exc})")
+        finally:
+            if written is not None:  # not moved into place: a temporary file left is litter
+                with contextlib.suppress(OSError):
+                    os.unlink(written)
 
     def _prune(self) -> None:
         entries = sorted(
