@@ -127,6 +127,24 @@ def test_a_baseline_for_another_chain_cannot_be_evaluated(tmp_path: Path) -> Non
     assert main([*argv, "--no-cache", "-q"]) == 1
 
 
+def _baseline(**broken: Any) -> str:
+    """A baseline as `drift baseline write` writes it, with one field edited."""
+    entry = {
+        "id": "pending-1817e536fa76",
+        "kind": broken.get("kind", "pending"),
+        "identity": broken.get("identity", {"commit": "95de278", "downstream": "prod"}),
+        "reason": broken.get("reason", "known"),
+    }
+    raw = {
+        "format": "drift-baseline",
+        "version": 1,
+        "written_at": broken.get("written_at", "2026-01-01T00:00:00Z"),
+        "environments": broken.get("environments", ["dev", "prod"]),
+        "findings": [entry, entry] if broken.get("twice") else [entry],
+    }
+    return json.dumps(raw)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -135,6 +153,14 @@ def test_a_baseline_for_another_chain_cannot_be_evaluated(tmp_path: Path) -> Non
         ('{"format": "other"}', "not a drift baseline"),
         ('{"format": "drift-baseline", "version": 9}', "baseline version 9"),
         ('{"format": "drift-baseline", "version": 1, "findings": [1]}', "must be a list"),
+        # edited by hand: what drift wrote keeps its type (the CI sweep found each accepted)
+        (_baseline(environments="dev,prod"), "list of environment names"),
+        (_baseline(written_at=5), "written_at"),
+        (_baseline(reason=["x"]), "reason must be text"),
+        (_baseline(kind="bogus"), "is not the kind its id names"),
+        (_baseline(kind="revert"), "is not the kind its id names"),
+        (_baseline(identity="abc"), "identity must be an object"),
+        (_baseline(twice=True), "listed twice"),
     ],
 )
 def test_a_bad_baseline_is_a_usage_error(tmp_path: Path, content: str | None, message: str) -> None:
@@ -143,6 +169,15 @@ def test_a_bad_baseline_is_a_usage_error(tmp_path: Path, content: str | None, me
         path.write_text(content)
     with pytest.raises(DriftError, match=message):
         load_baseline(path)
+
+
+def test_the_unedited_baseline_of_those_cases_loads(tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(_baseline())
+    loaded = load_baseline(path)
+    assert loaded.environments == ("dev", "prod") and list(loaded.entries) == [
+        "pending-1817e536fa76"
+    ]
 
 
 def test_accept_leaves_the_input_alone() -> None:

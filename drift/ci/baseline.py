@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from drift.errors import DriftError
-from drift.findings.model import IDENTITY
+from drift.findings.model import IDENTITY, KINDS
 from drift.render.json_report import render_json
 
 FORMAT = "drift-baseline"
@@ -114,13 +114,42 @@ def load_baseline(path: Path, origin: str = "--baseline") -> Baseline:
         isinstance(e, dict) and isinstance(e.get("id"), str) for e in entries
     ):
         raise DriftError(f'{where}: "findings" must be a list of entries with an id')
+    problem = _entry_problem(entries)
+    if problem is not None:
+        raise DriftError(f"{where}: {problem}")
     envs = raw.get("environments") or []
+    if not isinstance(envs, list) or not all(isinstance(e, str) for e in envs):
+        raise DriftError(f'{where}: "environments" must be a list of environment names')
+    written_at = raw.get("written_at")
+    if written_at is not None and not isinstance(written_at, str):
+        raise DriftError(f'{where}: "written_at" must be a time as drift writes it, or absent')
     return Baseline(
         path=str(path),
-        environments=tuple(str(e) for e in envs),
-        written_at=str(raw.get("written_at") or ""),
+        environments=tuple(envs),
+        written_at=written_at or "",
         entries={e["id"]: e for e in entries},
     )
+
+
+def _entry_problem(entries: list[dict[str, Any]]) -> str | None:
+    """What is wrong with entries edited by hand, or None: the fields drift writes must keep
+    their types (a reason a string, the kind one of the finding kinds and the one its id
+    names), and an id may be listed once (two reasons for it: which one holds?)."""
+    seen: set[str] = set()
+    for n, entry in enumerate(entries, 1):
+        finding_id = entry["id"]
+        if finding_id in seen:
+            return f"finding {finding_id} is listed twice"
+        seen.add(finding_id)
+        reason, kind = entry.get("reason"), entry.get("kind")
+        if reason is not None and not isinstance(reason, str):
+            return f"entry {n} ({finding_id}): its reason must be text"
+        if kind is not None and (kind not in KINDS or not finding_id.startswith(f"{kind}-")):
+            return f"entry {n} ({finding_id}): kind {kind!r} is not the kind its id names"
+        identity = entry.get("identity")
+        if identity is not None and not isinstance(identity, dict):
+            return f"entry {n} ({finding_id}): its identity must be an object"
+    return None
 
 
 def compare(baseline: Baseline, data: dict[str, Any]) -> dict[str, Any]:
