@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,42 @@ def test_trailer_parsing() -> None:
     assert drift_ignore("Fix\n\ndrift-ignore:   two  words  \n") == "two  words"
     assert drift_ignore("Fix\n\nDrift-Ignore:\n") is None
     assert drift_ignore("Fix the Drift-Ignore: parser") is None
+
+
+MESSAGES = [
+    "Fix\n\nDrift-Ignore: prod only\n",
+    "feat z\n\nDrift-Ignore: mid body\n\nSigned-off-by: A <a@b.c>\n",
+    "feat\nDrift-Ignore: in the title\n",
+    "Drift-Ignore: only a title\n",
+    "Fix\n\nSome body text.\nDrift-Ignore: in a body paragraph\n",
+    "Fix\n\nbody\n\nDrift-Ignore: keep on prod\nSigned-off-by: A <a@b.c>\n",
+    "Fix\n\nbody\n\nA note\nDrift-Ignore: x\nSigned-off-by: A <a@b.c>\n"
+    "(cherry picked from commit abcdef1)\n",
+    "Fix\n\nDrift-Ignore: first\nDrift-Ignore: second\n",
+    "Fix\n\ndrift-ignore:   two  words  \n",
+    "Fix\n\nDrift-Ignore: wrapped\n  over two lines\n",
+    "Fix\n\none\ntwo\nthree\nDrift-Ignore: a quarter\nSigned-off-by: A <a@b.c>\n",
+    "Fix\n\n1\n2\n3\n4\n5\n6\n7\nDrift-Ignore: under a quarter\nSigned-off-by: A <a@b.c>\n",
+]
+
+
+@pytest.mark.parametrize("message", MESSAGES)
+def test_a_drift_ignore_counts_where_git_reads_trailers(message: str) -> None:
+    """Only the trailer block `git interpret-trailers --parse` reads: a `Drift-Ignore:` in the
+    title or the body was once taken as the author's decision (found by the CI sweep)."""
+    parsed = subprocess.run(
+        ["git", "interpret-trailers", "--parse"],
+        input=message,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    reasons = [
+        value.strip()
+        for key, _, value in (line.partition(":") for line in parsed)
+        if key.strip().lower() == "drift-ignore"
+    ]
+    assert drift_ignore(message) == (reasons[-1] if reasons else None)
 
 
 def test_a_trailer_accepts_every_finding_about_its_commit(

@@ -16,13 +16,57 @@ from typing import Any
 from drift.findings.model import KINDS
 from drift.report import COMMIT_FIELDS
 
-_TRAILER = re.compile(r"^drift-ignore:[ \t]*(\S.*?)\s*$", re.IGNORECASE | re.MULTILINE)
+_TRAILER = re.compile(r"^drift-ignore[ \t]*:[ \t]*(\S.*?)\s*$", re.IGNORECASE)
+_ANY_TRAILER = re.compile(r"^[A-Za-z0-9-]+[ \t]*:")
+_GIT_WRITES = ("Signed-off-by: ", "(cherry picked from commit ")
 
 
 def drift_ignore(message: str) -> str | None:
-    """The reason of the last `Drift-Ignore:` trailer in a commit message, if any."""
-    reasons = _TRAILER.findall(message)
-    return str(reasons[-1]) if reasons else None
+    """The reason of the last `Drift-Ignore:` trailer in a commit message, if any: a line of
+    its trailer block only, as `git interpret-trailers --parse` reads one, so that a
+    `Drift-Ignore:` quoted in the body is not taken as the author's decision."""
+    reasons: list[str] = []
+    current = False  # whether the line before was a Drift-Ignore trailer
+    for line in trailer_block(message):
+        if line[:1] in (" ", "\t"):  # a continuation, joined by one space as git joins it
+            if current and line.strip():
+                reasons[-1] = f"{reasons[-1]} {line.strip()}"
+            continue
+        match = _TRAILER.match(line)
+        current = match is not None
+        if match is not None:
+            reasons.append(match.group(1))
+    return reasons[-1] if reasons else None
+
+
+def trailer_block(message: str) -> list[str]:
+    """The lines of a message's trailer block, by git's rule (trailer.c): the last paragraph,
+    never the first (the title), whose lines are all trailers (`Token: value`, a line that
+    starts with white space continuing the one before), or of which at least a quarter are
+    and one is a line git writes itself (`Signed-off-by: `, `(cherry picked from commit `)."""
+    lines = [line for line in message.split("\n") if not line.startswith("#")]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    title_end = next((i for i, line in enumerate(lines) if not line.strip()), len(lines))
+    start = len(lines)
+    while start > title_end and lines[start - 1].strip():
+        start -= 1
+    block = lines[start:]
+    if start <= title_end or not block:
+        return []
+    trailers = others = 0
+    git_wrote = False
+    for line in block:
+        if line[:1] in (" ", "\t") and trailers + others:  # a continuation line
+            continue
+        git_wrote = git_wrote or line.startswith(_GIT_WRITES)
+        if _ANY_TRAILER.match(line) or line.startswith(_GIT_WRITES):
+            trailers += 1
+        else:
+            others += 1
+    if trailers and (not others or (git_wrote and trailers * 3 >= others)):
+        return block
+    return []
 
 
 def named_commits(finding: dict[str, Any]) -> list[str]:
