@@ -325,9 +325,11 @@ def _audit(args: argparse.Namespace, path: Path, console: Console) -> int:
         check_graph_target(args.graph)
     json_to_stdout = _stdout_target(args.json, args.html, args.markdown)
     ci = CiRun.from_args(args)
-    previous = load_report(args.previous) if args.previous else ci.previous
+    previous = load_report(args.previous) if args.previous else None  # refused before the audit
     with ci.cache_scope():
         audited = _audited(args, path, ci, quiet=json_to_stdout)
+    if previous is None and ci.past:  # the history's newest report of this same audit
+        previous = ci.previous(audited.entry.report)
     rendering = time.perf_counter()
     screen = None if json_to_stdout or getattr(args, "quiet", False) else console
     data: dict[str, Any] | None = None

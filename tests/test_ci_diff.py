@@ -141,6 +141,42 @@ def test_history_skips_what_is_not_a_report(tmp_path: Path) -> None:
     assert report_name({"generated_at": "2026-11-26T16:15:34Z"}) == "drift-20261126T161534Z.json"
 
 
+def test_history_skips_reports_whose_trend_values_are_not_drift_s(tmp_path: Path) -> None:
+    """A time that is a number, a score that is a word: once copied into the trend."""
+    (tmp_path / "drift-0.json").write_text(json.dumps(report("2026-01-01")))
+    odd_time = report("x")
+    odd_time["generated_at"] = 12
+    odd_score = report("2026-01-02")
+    odd_score["summary"]["readiness"]["score"] = "abc"
+    (tmp_path / "drift-1.json").write_text(json.dumps(odd_time))
+    (tmp_path / "drift-2.json").write_text(json.dumps(odd_score))
+    runs, notes = read_history(tmp_path)
+    assert [r["generated_at"] for r in runs] == ["2026-01-01"]
+    assert len(notes) == 2 and all("not a drift report: skipped" in n for n in notes)
+
+
+def test_history_leaves_out_reports_of_another_chain(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A report of another repository in the folder once became the trend's point before
+    this run and the views' "since the report of" (score 61 -> 72)."""
+    b = start(tmp_path / "repo", ["dev", "prod"])
+    b.commit("Add search", {"shop/search.py": module("Search.", "search")}, label="search")
+    history = tmp_path / "history"
+    history.mkdir()
+    other = report("2026-01-01T00:00:00Z")
+    other["environments"] = [{"name": "main"}, {"name": "release"}]
+    (history / "drift-20260101T000000Z.json").write_text(json.dumps(other))
+    out, md = tmp_path / "r.json", tmp_path / "r.md"
+    argv = ["audit", str(b.path), "--history", str(history), "--no-cache", "-q"]
+    assert main([*argv, "--json", str(out), "--markdown", str(md)]) == 0
+    data = json.loads(out.read_text())
+    assert [run["generated_at"] for run in data["ci"]["history"]["runs"]] == [data["generated_at"]]
+    assert any("another repository or environment chain" in n for n in data["ci"]["notes"])
+    assert "Since the report of" not in md.read_text()
+    capsys.readouterr()
+
+
 def test_history_skips_a_fifo_instead_of_waiting_for_a_writer(tmp_path: Path) -> None:
     """A named pipe called *.json once stopped the run for good: opening it waits for a
     writer. Read in a process of its own, so that the test fails rather than hangs."""

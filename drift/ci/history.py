@@ -40,12 +40,39 @@ def read_history(folder: Path) -> tuple[list[dict[str, Any]], list[str]]:
                 data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             pass
-        if is_report(data):
+        if is_report(data) and _as_drift_writes(data):
             runs.append(data)
         else:
             notes.append(f"{path.name} in the history folder is not a drift report: skipped")
     runs.sort(key=lambda d: str(d.get("generated_at")))
     return runs, notes
+
+
+def _as_drift_writes(data: dict[str, Any]) -> bool:
+    """What the trend copies has the types drift writes: a run time, a score (or none),
+    counts per kind. A report edited by hand once put `12` and `"abc"` into the trend."""
+    summary = data["summary"]
+    readiness = summary.get("readiness", {})
+    by_kind = summary.get("by_kind", {})
+    return (
+        isinstance(data.get("generated_at"), str)
+        and isinstance(readiness, dict)
+        and (readiness.get("score") is None or type(readiness.get("score")) is int)
+        and isinstance(by_kind, dict)
+        and all(type(n) is int for n in by_kind.values())
+    )
+
+
+def same_audit(run: dict[str, Any], data: dict[str, Any]) -> bool:
+    """Whether an earlier report audited what `data` audits: the same environment chain,
+    and the same remote where both name one (a CI job's checkout moves from path to path,
+    so the path is not asked)."""
+    chain = [env.get("name") for env in run.get("environments", []) if isinstance(env, dict)]
+    if chain != [env["name"] for env in data["environments"]]:
+        return False
+    theirs = (run.get("repository") or {}).get("remote_url")
+    ours = (data.get("repository") or {}).get("remote_url")
+    return not (theirs and ours and theirs != ours)
 
 
 def trend(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:

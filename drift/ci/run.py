@@ -84,10 +84,13 @@ class CiRun:
             run.reports = ReportCache(folder)
         return run
 
-    @property
-    def previous(self) -> dict[str, Any] | None:
-        """The newest earlier report in the history folder (for the views' deltas), if any."""
-        return self.past[-1] if self.past else None
+    def previous(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        """The newest earlier report in the history folder of the same audit as `data` (for
+        the views' deltas), if any."""
+        from drift.ci.history import same_audit
+
+        kept = [run for run in self.past if same_audit(run, data)]
+        return kept[-1] if kept else None
 
     @contextmanager
     def cache_scope(self) -> Iterator[None]:
@@ -142,7 +145,16 @@ class CiRun:
         if self.results:
             ci["gates"] = [r.to_dict() for r in self.results]
         if self.history is not None:
-            ci["history"] = {"folder": str(self.history), "runs": trend([*self.past, out])}
+            from drift.ci.history import same_audit
+
+            others = [run for run in self.past if not same_audit(run, out)]
+            for run in others:
+                self.notes.append(
+                    f"the history folder's report of {run.get('generated_at')} audited another "
+                    "repository or environment chain: left out of the trend"
+                )
+            kept = [run for run in self.past if same_audit(run, out)]
+            ci["history"] = {"folder": str(self.history), "runs": trend([*kept, out])}
         if self.notes:
             ci["notes"] = list(self.notes)
         if ci:
