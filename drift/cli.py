@@ -401,7 +401,11 @@ def _rendered(
         from drift.graph_io import write_graph
 
         write_graph(build_graph(audited.analysis), args.graph)
-    written = _write_views(args, data, previous)
+    earlier = []  # the audit's own report is drift's: only the earlier one may fail a view
+    if previous is not None:
+        earlier = [str(args.previous) if args.previous else f"the newest report in {ci.history}"]
+    with _read_by_views(earlier):
+        written = _write_views(args, data, previous)
     if screen is not None:
         from drift.render.terminal import render_terminal  # rich's tables: not for a replay
 
@@ -475,10 +479,10 @@ def _write_views(
 
     # The command line wins; else the template the audit recorded (from its config).
     url = args.commit_url or data.get("settings", {}).get("commit_url")
-    given = [str(args.previous)] if previous is not None and getattr(args, "previous", None) else []
-    with _read_by_views(given):  # an audit's own report is drift's: only `--previous` may fail
-        html = render_html(data, url, previous) if args.html else None
-        markdown = render_markdown(data, url, previous=previous) if args.markdown else None
+    # Both rendered before either is written: a saved report that fails a view (the
+    # callers' `_read_by_views`) leaves no view half written.
+    html = render_html(data, url, previous) if args.html else None
+    markdown = render_markdown(data, url, previous=previous) if args.markdown else None
     if html is not None:
         write_output(args.html, html)
         written.append(f"HTML report written to {args.html}")

@@ -33,3 +33,15 @@ def iso(timestamp: int) -> str:
         f"a time of {timestamp} seconds since 1970 is outside the years 1 to 9999 a report can "
         "show: a commit's clock was far wrong (see `git log --all --format='%H %ct %at'`)"
     )
+
+
+def seconds(text: object) -> int | None:
+    """The epoch second `iso` wrote as `text`, or None for anything else (a report edited by
+    hand, or none): the way back, for what reads a saved report's times."""
+    if not isinstance(text, str):
+        return None
+    try:
+        at = datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return int(at.timestamp())

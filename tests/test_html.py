@@ -274,6 +274,19 @@ def test_a_report_broken_below_the_top_is_refused_in_one_line(
     assert not page.exists() and not md.exists()
 
 
+def test_the_broken_report_is_named_not_the_good_previous_one(
+    small: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`drift report BROKEN --previous GOOD`: the view's failure once blamed GOOD alone."""
+    bad, good = tmp_path / "bad.json", tmp_path / "good.json"
+    bad.write_text(json.dumps(_deeper(small, "no environments")))
+    good.write_text(json.dumps(small))
+    page = tmp_path / "x.html"
+    assert main(["report", str(bad), "--previous", str(good), "--html", str(page)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"drift: error: {bad} ") and not page.exists()
+
+
 def test_a_previous_report_broken_below_the_top_is_refused_in_one_line(
     small: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

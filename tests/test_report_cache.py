@@ -21,6 +21,7 @@ from drift.ci import report_cache
 from drift.ci.report_cache import FOLDER, KEEP, CachedReport, ReportCache, report_key
 from drift.config import Settings
 from drift.git.repository import GitRepository
+from tests.gitoracle import rev_count
 from tests.small_repos import four_envs
 from tests.test_ci_accept import ignored_hotfix
 
@@ -140,6 +141,24 @@ def test_an_entry_that_cannot_be_moved_into_place_leaves_no_temporary_file(
     shown = capsys.readouterr()
     assert "cannot be written" in shown.out + shown.err
     assert sorted(p.name for p in folder.iterdir()) == [entry.name]
+
+
+def test_a_grafted_history_is_counted_as_git_counts_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With `info/grafts`, ahead and behind of every pair are `git rev-list --count`'s (git
+    reads the grafts too), cached or not."""
+    b = four_envs(tmp_path)
+    cache = tmp_path / "cache"
+    run(["audit", str(b.path), "--cache", str(cache)], tmp_path / "before.json", capsys)
+    _grafts(b, tmp_path)
+    for extra in (["--cache", str(cache)], ["--no-cache"]):
+        _, data, _ = run(["audit", str(b.path), *extra], tmp_path / "r.json", capsys)
+        for finding in data["findings"]:
+            if finding["kind"] == "divergence":
+                up, down = finding["upstream"], finding["downstream"]
+                assert finding["ahead"] == rev_count(b.path, f"{up}..{down}"), (up, down)
+                assert finding["behind"] == rev_count(b.path, f"{down}..{up}"), (up, down)
 
 
 def test_a_new_commit_changes_the_answer(

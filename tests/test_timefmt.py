@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drift.errors import DriftError
-from drift.timefmt import iso
+from drift.timefmt import iso, seconds
 
 FIRST, LAST = -62135596800, 253402300799  # 0001-01-01T00:00:00Z, 9999-12-31T23:59:59Z
 
@@ -41,3 +41,13 @@ def test_years_before_1000_keep_four_digits() -> None:
 def test_outside_datetime_range_is_a_one_line_error(timestamp: int) -> None:
     with pytest.raises(DriftError, match=f"a time of {timestamp} seconds since 1970"):
         iso(timestamp)
+
+
+@given(st.integers(min_value=FIRST, max_value=LAST))
+def test_seconds_reads_back_what_iso_writes(timestamp: int) -> None:
+    assert seconds(iso(timestamp)) == timestamp
+
+
+@pytest.mark.parametrize("text", [None, 12, "", "2026-01-06", "2026-01-06T09:00:00+01:00"])
+def test_seconds_of_what_iso_never_writes_is_none(text: object) -> None:
+    assert seconds(text) is None

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from drift.errors import DriftError
+from drift.findings.context import DAY
 from drift.findings.model import KINDS
+from drift.timefmt import seconds
 
 _AGE = re.compile(r"(\d+)\s*([dw]?)")
 TABLE_KEYS = ("fail_on", "max_pending_age", "max_missing_hotfixes", "min_score")
@@ -190,10 +191,10 @@ def _pending_age(days: int, live: Live, data: dict[str, Any]) -> GateResult:
     """Trips on a change that waited longer than `days`, to the second: `age_days` is whole
     days, so a change 3.5 days old (age_days 3) once passed `--max-pending-age 3d`."""
     gate = f"max-pending-age {days}d"
-    as_of = _epoch(data.get("settings", {}).get("as_of"))
+    as_of = seconds(data.get("settings", {}).get("as_of"))
 
     def waited(finding: dict[str, Any]) -> float:
-        since = _epoch(finding.get("introduced_at"))
+        since = seconds(finding.get("introduced_at"))
         if as_of is None or since is None:  # a report without the times: whole days
             return float(int(finding.get("age_days", 0)) * DAY)
         return float(as_of - since)
@@ -204,20 +205,6 @@ def _pending_age(days: int, live: Live, data: dict[str, Any]) -> GateResult:
     oldest = round(max(waited(f) for f in old) / DAY, 1)
     reason = f"{len(old)} pending change(s) waited more than {days} days (oldest {oldest:g} days)"
     return GateResult(gate, "tripped", reason, _ids(old))
-
-
-DAY = 86400
-
-
-def _epoch(text: Any) -> int | None:
-    """Seconds since 1970 of a report's time (`2026-01-06T09:00:00Z`), or None."""
-    if not isinstance(text, str):
-        return None
-    try:
-        at = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    return int(at.timestamp())
 
 
 def _missing_hotfixes(most: int, live: Live, _data: dict[str, Any]) -> GateResult:

@@ -147,13 +147,15 @@ class CiRun:
         if self.history is not None:
             from drift.ci.history import same_audit
 
-            others = [run for run in self.past if not same_audit(run, out)]
-            for run in others:
-                self.notes.append(
-                    f"the history folder's report of {run.get('generated_at')} audited another "
-                    "repository or environment chain: left out of the trend"
-                )
-            kept = [run for run in self.past if same_audit(run, out)]
+            kept = []
+            for run in self.past:
+                if same_audit(run, out):
+                    kept.append(run)
+                else:
+                    self.notes.append(
+                        f"the history folder's report of {run.get('generated_at')} audited "
+                        "another repository or environment chain: left out of the trend"
+                    )
             ci["history"] = {"folder": str(self.history), "runs": trend([*kept, out])}
         if self.notes:
             ci["notes"] = list(self.notes)
